@@ -1,0 +1,1 @@
+"""Cameras, sensors and the adapters that talk to them."""

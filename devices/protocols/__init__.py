@@ -1,0 +1,1 @@
+"""Pure protocol decoders: bytes in, observations out."""

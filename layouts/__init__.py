@@ -1,0 +1,1 @@
+"""Wall layout definitions and the pure layout package."""

@@ -1,0 +1,1 @@
+"""Frame maths, model manifests and ONNX detection."""

@@ -1,0 +1,1 @@
+"""City command-centre service: runtime, API and pure wall core."""

@@ -1,0 +1,1 @@
+"""Pure wall domain core: no I/O, no clocks, no asyncio."""
