@@ -29,8 +29,9 @@ class Backoff:
     def next_delay_s(self) -> float:
         """Record a failure and return how long to wait before retrying."""
         self.failures += 1
-        ceiling = min(self.max_s, self.initial_s * (2 ** min(self.failures - 1, 30)))
-        return ceiling / 2 + self.rng.random() * ceiling / 2
+        ceiling = min(self.max_s, self.initial_s * 2.0 ** min(self.failures - 1, 30))
+        jitter: float = self.rng.random()
+        return ceiling / 2 + jitter * ceiling / 2
 
     def reset(self) -> None:
         """Forget past failures."""

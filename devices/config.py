@@ -103,7 +103,9 @@ class CameraConfig(_Strict):
     hfov_deg: float | None = Field(
         None, gt=0, le=360, description="Horizontal field of view, degrees."
     )
-    range_m: float | None = Field(None, gt=0, description="Useful viewing range, metres.")
+    range_m: float | None = Field(
+        None, gt=0, description="Useful viewing range, metres."
+    )
     tags: tuple[str, ...] = ()
     grid_cell: str | None = Field(None, description="Grid cell code (网格编码).")
     streams: CameraStreams
@@ -112,13 +114,19 @@ class CameraConfig(_Strict):
         description="Keep the main stream pulled even with no viewer (fills the clip buffer).",
     )
     buffer_s: float = Field(
-        60.0, ge=2, le=600, description="Length of the encoded-packet ring buffer, seconds."
+        60.0,
+        ge=2,
+        le=600,
+        description="Length of the encoded-packet ring buffer, seconds.",
     )
     enabled: bool = True
 
     @model_validator(mode="after")
     def _streams_differ(self) -> CameraConfig:
-        if self.streams.sub is not None and self.streams.sub.url == self.streams.main.url:
+        if (
+            self.streams.sub is not None
+            and self.streams.sub.url == self.streams.main.url
+        ):
             raise ValueError("streams.sub must differ from streams.main")
         return self
 
@@ -128,13 +136,24 @@ class StreamPolicy(_Strict):
 
     open_timeout_s: float = Field(3.0, gt=0, le=30, description="Connect/open timeout.")
     stall_after_s: float = Field(
-        3.0, gt=0, le=60, description="No packet for this long means the stream stalled."
+        3.0,
+        gt=0,
+        le=60,
+        description="No packet for this long means the stream stalled.",
     )
     backoff_initial_s: float = Field(0.5, gt=0, le=10)
-    backoff_max_s: float = Field(30.0, gt=0, le=600, description="Reconnect backoff cap.")
+    backoff_max_s: float = Field(
+        30.0, gt=0, le=600, description="Reconnect backoff cap."
+    )
     idle_linger_s: float = Field(
-        10.0, ge=0, le=600, description="Keep a stream open this long after its last user."
+        10.0,
+        ge=0,
+        le=600,
+        description="Keep a stream open this long after its last user.",
     )
     subscriber_queue_packets: int = Field(
-        120, ge=8, le=5000, description="Per-viewer packet queue bound (about 5 s at 25 fps)."
+        120,
+        ge=8,
+        le=5000,
+        description="Per-viewer packet queue bound (about 5 s at 25 fps).",
     )

@@ -94,7 +94,9 @@ class PacketRing:
             return []
         return list(self._packets)[self._last_key_index :]
 
-    def window(self, start_monotonic_s: float, end_monotonic_s: float) -> list[EncodedPacket]:
+    def window(
+        self, start_monotonic_s: float, end_monotonic_s: float
+    ) -> list[EncodedPacket]:
         """Packets covering [start, end], beginning at the keyframe at or before start."""
         packets = list(self._packets)
         first = 0
@@ -109,4 +111,7 @@ class PacketRing:
         """Receive-time span held, seconds."""
         if len(self._packets) < 2:
             return 0.0
-        return self._packets[-1].received_monotonic_s - self._packets[0].received_monotonic_s
+        return (
+            self._packets[-1].received_monotonic_s
+            - self._packets[0].received_monotonic_s
+        )

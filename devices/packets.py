@@ -64,7 +64,7 @@ _START4 = b"\x00\x00\x00\x01"
 
 
 def nal_units(data: bytes) -> list[bytes]:
-    """Split an Annex-B byte string into NAL units (without start codes).
+    r"""Split an Annex-B byte string into NAL units (without start codes).
 
     Examples:
         >>> [n[0] & 0x1F for n in nal_units(b"\\x00\\x00\\x00\\x01\\x67\\x64\\x00\\x00\\x01\\x68")]
@@ -91,7 +91,7 @@ def h264_has_parameter_sets(data: bytes) -> bool:
 
 
 def h264_profile_level_id(annexb: bytes) -> str | None:
-    """The ``profile-level-id`` (RFC 6184) of the first SPS in ``annexb``.
+    r"""The ``profile-level-id`` (RFC 6184) of the first SPS in ``annexb``.
 
     Examples:
         >>> h264_profile_level_id(b"\\x00\\x00\\x00\\x01\\x67\\x64\\x00\\x28\\xac")

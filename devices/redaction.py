@@ -14,7 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 MASK = "***"
 
 # scheme://userinfo@ anywhere in free text (FFmpeg messages quote the URL).
-_USERINFO_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+_USERINFO_RE = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@"
+)
 # query parameters that commonly carry secrets
 _SECRET_QUERY_RE = re.compile(
     r"(?P<key>(?:password|passwd|pwd|token|access_token|auth|key|secret)=)[^&\s]+",

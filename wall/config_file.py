@@ -40,10 +40,14 @@ class ConfigError(Exception):
     def __init__(self, source: str, issues: list[ConfigIssue]) -> None:
         self.source = source
         self.issues = issues
-        super().__init__(f"{source}: {len(issues)} error(s)\n" + "\n".join(map(str, issues)))
+        super().__init__(
+            f"{source}: {len(issues)} error(s)\n" + "\n".join(map(str, issues))
+        )
 
 
-def _line_index(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]) -> None:
+def _line_index(
+    node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]
+) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -56,40 +60,61 @@ def _line_index(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[st
             _line_index(item, (*path, i), out)
 
 
-def _expand_env(value: Any, path: tuple[str | int, ...], env: Mapping[str, str], issues: list[ConfigIssue], lines: dict[tuple[str | int, ...], int]) -> Any:
+def _expand_env(
+    value: Any,
+    path: tuple[str | int, ...],
+    env: Mapping[str, str],
+    issues: list[ConfigIssue],
+    lines: dict[tuple[str | int, ...], int],
+) -> Any:
     if isinstance(value, str):
+
         def repl(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in env:
                 issues.append(
-                    ConfigIssue(_dotted(path), lines.get(path), f"environment variable {name} is not set")
+                    ConfigIssue(
+                        _dotted(path),
+                        lines.get(path),
+                        f"environment variable {name} is not set",
+                    )
                 )
                 return ""
             return env[name]
 
         return _ENV_REF.sub(repl, value)
     if isinstance(value, dict):
-        return {k: _expand_env(v, (*path, k), env, issues, lines) for k, v in value.items()}
+        return {
+            k: _expand_env(v, (*path, k), env, issues, lines) for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_expand_env(v, (*path, i), env, issues, lines) for i, v in enumerate(value)]
+        return [
+            _expand_env(v, (*path, i), env, issues, lines) for i, v in enumerate(value)
+        ]
     return value
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        out += (
+            f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        )
     return out
 
 
-def _nearest_line(path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]) -> int | None:
+def _nearest_line(
+    path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+) -> int | None:
     for cut in range(len(path), -1, -1):
         if path[:cut] in lines:
             return lines[path[:cut]]
     return None
 
 
-def parse_settings(text: str, source: str = "<config>", env: Mapping[str, str] | None = None) -> Settings:
+def parse_settings(
+    text: str, source: str = "<config>", env: Mapping[str, str] | None = None
+) -> Settings:
     """Validate YAML ``text`` into settings, collecting every error.
 
     Args:
@@ -108,11 +133,15 @@ def parse_settings(text: str, source: str = "<config>", env: Mapping[str, str] |
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or "invalid YAML"
-        raise ConfigError(source, [ConfigIssue("", line, f"YAML syntax: {problem}")]) from err
+        raise ConfigError(
+            source, [ConfigIssue("", line, f"YAML syntax: {problem}")]
+        ) from err
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(source, [ConfigIssue("", 1, "the top level must be a mapping")])
+        raise ConfigError(
+            source, [ConfigIssue("", 1, "the top level must be a mapping")]
+        )
     lines: dict[tuple[str | int, ...], int] = {}
     if node is not None:
         _line_index(node, (), lines)
@@ -123,7 +152,9 @@ def parse_settings(text: str, source: str = "<config>", env: Mapping[str, str] |
     except ValidationError as err:
         for e in err.errors(include_input=False, include_url=False):
             path = tuple(e["loc"])
-            issues.append(ConfigIssue(_dotted(path), _nearest_line(path, lines), e["msg"]))
+            issues.append(
+                ConfigIssue(_dotted(path), _nearest_line(path, lines), e["msg"])
+            )
         raise ConfigError(source, issues) from None
     if issues:
         raise ConfigError(source, issues)
@@ -131,7 +162,7 @@ def parse_settings(text: str, source: str = "<config>", env: Mapping[str, str] |
 
 
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate a config file; relative paths resolve from its folder.
+    """Read and validate a config file (relative paths in it are from the CWD).
 
     Raises:
         ConfigError: on a missing file or any invalid key.
@@ -139,5 +170,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise ConfigError(str(path), [ConfigIssue("", None, f"cannot read file: {err.strerror}")]) from err
+        raise ConfigError(
+            str(path), [ConfigIssue("", None, f"cannot read file: {err.strerror}")]
+        ) from err
     return parse_settings(text, str(path), env)

@@ -30,7 +30,9 @@ class ApiSettings(_Strict):
 class StorageSettings(_Strict):
     """Where state lives."""
 
-    data_dir: Path = Field(Path("data"), description="Folder for the database and caches.")
+    data_dir: Path = Field(
+        Path("data"), description="Folder for the database and caches."
+    )
     database_url: str | None = Field(
         None,
         description="sqlite:///PATH; defaults to data_dir/citywall.sqlite3.",
@@ -45,8 +47,12 @@ class StorageSettings(_Strict):
 
     @model_validator(mode="after")
     def _known_database(self) -> StorageSettings:
-        if self.database_url is not None and not self.database_url.startswith("sqlite:///"):
-            raise ValueError("database_url must start with sqlite:/// (PostgreSQL is planned)")
+        if self.database_url is not None and not self.database_url.startswith(
+            "sqlite:///"
+        ):
+            raise ValueError(
+                "database_url must start with sqlite:/// (PostgreSQL is planned)"
+            )
         return self
 
 
@@ -64,7 +70,9 @@ class WebRtcSettings(_Strict):
     ice_servers: tuple[IceServer, ...] = Field(
         (), description="STUN/TURN servers; empty means host candidates only."
     )
-    max_viewers: int = Field(64, ge=1, le=4096, description="Concurrent WebRTC viewers.")
+    max_viewers: int = Field(
+        64, ge=1, le=4096, description="Concurrent WebRTC viewers."
+    )
 
 
 class AuthSettings(_Strict):
@@ -79,7 +87,9 @@ class AuthSettings(_Strict):
 class ModelSettings(_Strict):
     """Model manifests and the weight cache."""
 
-    manifests_dir: Path = Field(Path("models"), description="Folder of *.toml manifests.")
+    manifests_dir: Path = Field(
+        Path("models"), description="Folder of *.toml manifests."
+    )
     cache_dir: Path = Field(Path("models/.cache"), description="Fetched weights.")
 
 

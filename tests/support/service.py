@@ -1,0 +1,68 @@
+"""Run the real service (uvicorn + the app) inside a test's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from wall.app import create_app
+from wall.auth import Role
+from wall.settings import Settings
+from wall.store import SqliteStore
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """A service under test: its base URL and a token per role."""
+
+    base_url: str
+    tokens: dict[Role, str]
+    server: uvicorn.Server
+
+    def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
+        """Authorization header for ``role``."""
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+async def mint_tokens(settings: Settings) -> dict[Role, str]:
+    """A token for every role, written to the service's database."""
+    settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    async with SqliteStore(settings.storage.sqlite_path) as store:
+        return {role: (await store.create_token(f"test-{role}", role)).secret for role in Role}
+
+
+@asynccontextmanager
+async def running_service(settings: Settings) -> AsyncIterator[RunningService]:
+    """Start the whole service on a free port; stop it on exit."""
+    tokens = await mint_tokens(settings)
+    port = settings.api.port or free_port()
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(), name="uvicorn under test")
+    try:
+        async with asyncio.timeout(15):
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("server stopped during start-up")
+                await asyncio.sleep(0.02)
+        yield RunningService(f"http://127.0.0.1:{port}", tokens, server)
+    finally:
+        server.should_exit = True
+        await task

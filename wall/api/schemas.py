@@ -1,0 +1,57 @@
+"""HTTP and WebSocket bodies (pydantic, ``extra="forbid"``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wall.core.stream_choice import StreamPreference
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WebRtcOffer(_Body):
+    """A browser's SDP offer for a live view."""
+
+    sdp: str = Field(min_length=10, max_length=65536, description="SDP offer text.")
+    type: Literal["offer"] = "offer"
+    stream: StreamPreference = Field(
+        StreamPreference.AUTO, description="main, sub, or auto (by tile size)."
+    )
+    tile_width: int | None = Field(None, ge=1, le=16384, description="Tile width, px.")
+    tile_height: int | None = Field(None, ge=1, le=16384, description="Tile height, px.")
+
+
+class WebRtcAnswer(_Body):
+    """The service's SDP answer."""
+
+    sdp: str
+    type: Literal["answer"] = "answer"
+    session_id: str
+    camera_id: str
+    stream: str
+    codec: str
+
+
+class ErrorBody(_Body):
+    """An error: a machine-readable code and a message for people."""
+
+    error: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class WsSubscribe(_Body):
+    """Client → server: choose topics (``camera.*`` style prefixes allowed)."""
+
+    type: Literal["subscribe"]
+    topics: list[str] = Field(min_length=1, max_length=64)
+
+
+class WsPing(_Body):
+    """Client → server keep-alive."""
+
+    type: Literal["ping"]

@@ -1,0 +1,56 @@
+"""The FastAPI application: routers, pages and the runtime lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Response
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from wall.api import cameras, system
+from wall.api.handlers import install_handlers
+from wall.runtime import Runtime
+from wall.settings import Settings
+from wall.snapshots import SnapshotService
+
+WEB_DIR = Path(__file__).parent / "web"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the application for ``settings``; the runtime starts with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Runtime(settings) as runtime:
+            app.state.runtime = runtime
+            app.state.authenticator = runtime.authenticator
+            app.state.snapshots = SnapshotService()
+            yield
+
+    app = FastAPI(
+        title="citywall",
+        summary="City command-centre service: cameras, live wall video, sensors and grid cases.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_handlers(app)
+    app.include_router(system.router)
+    app.include_router(cameras.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        return RedirectResponse("/live")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.get("/live", include_in_schema=False)
+    async def live_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "live.html", media_type="text/html")
+
+    return app

@@ -1,0 +1,90 @@
+"""The demo: the whole service with embedded defaults and no external service.
+
+Four cameras are played from looped video files made at set-up (main and
+sub stream each), SQLite lives in a local data folder, and a token is
+minted for every role.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from devices.config import CameraConfig
+from wall.auth import Role
+from wall.settings import ApiSettings, Settings, StorageSettings
+from wall.store import SqliteStore
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+MEDIA_SCRIPT = REPO_DIR / "scripts" / "make_media.py"
+
+# Four places in Bazhong's town centre (WGS-84), for the map and FOV linking.
+_DEMO_CAMERAS = (
+    ("demo-1", "巴州区 江北大道 与 回风路口", 106.7478, 31.8588, 45.0, "BZ-BZQ-001"),
+    ("demo-2", "恩阳区 古镇 入口广场", 106.6355, 31.7862, 180.0, "BZ-EYQ-014"),
+    ("demo-3", "巴河 南龛大桥 桥头", 106.7590, 31.8521, 270.0, "BZ-BZQ-027"),
+    ("demo-4", "通江县 城区 滨河路", 107.2455, 31.9118, 90.0, "BZ-TJX-103"),
+)
+
+
+def ensure_media(media_dir: Path) -> None:
+    """Make the demo clips if they are missing (needs ffmpeg)."""
+    wanted = [media_dir / f"demo_cam{i}_{r}.ts" for i in range(1, 5) for r in ("main", "sub")]
+    if all(p.exists() for p in wanted):
+        return
+    if not MEDIA_SCRIPT.exists():
+        raise SystemExit(f"demo media missing in {media_dir} and no media script to make it")
+    subprocess.run([sys.executable, str(MEDIA_SCRIPT), "--out", str(media_dir), "--demo"], check=True)
+
+
+def demo_settings(data_dir: Path, port: int, host: str = "127.0.0.1") -> Settings:
+    """Settings of the demo site."""
+    media = (data_dir / "media").resolve()
+    cameras = []
+    for i, (cid, name, lon, lat, heading, cell) in enumerate(_DEMO_CAMERAS, start=1):
+        cameras.append(
+            CameraConfig.model_validate(
+                {
+                    "id": cid,
+                    "name": name,
+                    "location": {"lon": lon, "lat": lat},
+                    "heading_deg": heading,
+                    "hfov_deg": 90.0,
+                    "range_m": 120.0,
+                    "tags": ["demo", "天网"],
+                    "grid_cell": cell,
+                    "streams": {
+                        "main": {"url": f"file://{media}/demo_cam{i}_main.ts", "loop": True},
+                        "sub": {"url": f"file://{media}/demo_cam{i}_sub.ts", "loop": True},
+                    },
+                }
+            )
+        )
+    return Settings(
+        api=ApiSettings(host=host, port=port),
+        storage=StorageSettings(data_dir=data_dir),
+        cameras=tuple(cameras),
+    )
+
+
+async def demo_tokens(settings: Settings) -> dict[str, str]:
+    """A token per role, reused across demo runs (kept in the data folder)."""
+    path = settings.storage.data_dir / "demo-tokens.json"
+    known: dict[str, str] = {}
+    if path.exists():
+        known = json.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    async with SqliteStore(settings.storage.sqlite_path) as store:
+        for role in Role:
+            secret = known.get(role.value)
+            if secret is not None and await store.find_token(secret) is not None:
+                out[role.value] = secret
+                continue
+            issued = await store.create_token(f"demo-{role.value}", role)
+            out[role.value] = issued.secret
+    path.write_text(json.dumps(out, indent=2), encoding="utf-8")
+    os.chmod(path, 0o600)
+    return out

@@ -1,0 +1,139 @@
+"""The runtime: every long-lived component, started and stopped in order.
+
+Start-up order is store → authenticator → event bus → cameras → live
+relay; shutdown is the reverse, each stage bounded (house style HS6/HS7).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import AsyncExitStack
+from types import TracebackType
+
+from devices.camera import CameraStream
+from devices.fleet import CameraFleet
+from devices.health import StreamHealth
+from wall.auth import Authenticator, bootstrap_secret_from_env
+from wall.event_bus import EventBus
+from wall.health import ComponentHealth, Status, camera_component
+from wall.settings import Settings
+from wall.store import SqliteStore
+from wall.streaming import LiveViewRelay
+
+log = logging.getLogger(__name__)
+
+STAGE_TIMEOUT_S = 4.0
+
+
+class Runtime:
+    """Owns the store, the event bus, the camera fleet and the live relay."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started_monotonic_s = time.monotonic()
+        self.bus = EventBus()
+        self._stack = AsyncExitStack()
+        self._store: SqliteStore | None = None
+        self._fleet: CameraFleet | None = None
+        self._relay: LiveViewRelay | None = None
+        self._authenticator: Authenticator | None = None
+
+    @property
+    def store(self) -> SqliteStore:
+        """The store (after start)."""
+        assert self._store is not None, "runtime not started"
+        return self._store
+
+    @property
+    def fleet(self) -> CameraFleet:
+        """The camera fleet (after start)."""
+        assert self._fleet is not None, "runtime not started"
+        return self._fleet
+
+    @property
+    def relay(self) -> LiveViewRelay:
+        """The WebRTC relay (after start)."""
+        assert self._relay is not None, "runtime not started"
+        return self._relay
+
+    @property
+    def authenticator(self) -> Authenticator:
+        """The token authenticator (after start)."""
+        assert self._authenticator is not None, "runtime not started"
+        return self._authenticator
+
+    async def __aenter__(self) -> Runtime:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def _start(self) -> None:
+        settings = self.settings
+        settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+        self._store = await self._stack.enter_async_context(
+            SqliteStore(settings.storage.sqlite_path)
+        )
+        self._authenticator = Authenticator(
+            self._store, bootstrap_secret_from_env(settings.auth)
+        )
+        self._stack.callback(self.bus.close)
+        self._fleet = await self._stack.enter_async_context(
+            CameraFleet(settings.cameras, settings.streams, on_health=self._on_stream_health)
+        )
+        self._relay = await self._stack.enter_async_context(LiveViewRelay(settings.webrtc))
+        log.info("runtime started: %d camera(s)", len(settings.cameras))
+
+    def _on_stream_health(self, stream: CameraStream, health: StreamHealth) -> None:
+        self.bus.publish(
+            "camera.health",
+            {
+                "camera_id": stream.key.camera_id,
+                "stream": stream.key.role.value,
+                "state": health.state.value,
+                "reason": health.reason.value if health.reason else None,
+                "detail": health.detail,
+            },
+        )
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop everything in reverse order, bounded; idempotent."""
+        try:
+            async with asyncio.timeout(STAGE_TIMEOUT_S * 3):
+                await self._stack.aclose()
+        except TimeoutError:
+            log.error("shutdown exceeded %.0fs", STAGE_TIMEOUT_S * 3)
+
+    def components(self) -> list[ComponentHealth]:
+        """Health of every component."""
+        comps = [
+            ComponentHealth(
+                "store",
+                Status.OK if self._store is not None else Status.DOWN,
+                {"kind": "sqlite"},
+            ),
+            ComponentHealth(
+                "live_relay",
+                Status.OK if self._relay is not None else Status.DOWN,
+                {"viewers": self._relay.viewer_count if self._relay else 0},
+            ),
+            ComponentHealth("broker", Status.NOT_CONFIGURED, {"note": "sensor ingestion not enabled"}),
+            ComponentHealth("detector", Status.NOT_CONFIGURED, {"note": "detection not enabled"}),
+        ]
+        if self._fleet is not None:
+            for camera in self._fleet.cameras.values():
+                streams = {role.value: s for role, s in camera.streams.items()}
+                comps.append(camera_component(camera.id, streams))
+        return comps
