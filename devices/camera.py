@@ -85,7 +85,7 @@ class CameraStream:
         self._detail: str | None = None
         self._info: StreamInfo | None = None
         self._last_packet_s: float | None = None
-        self._keyframe_waiters: list[asyncio.Future[None]] = []
+        self._keyframe_waiters: list[asyncio.Future[bool]] = []
         self._closed = False
 
     # ---- reader thread side -------------------------------------------------
@@ -130,6 +130,9 @@ class CameraStream:
             StreamState.STALLED,
         ):
             return
+        if state is StreamState.OFFLINE:
+            # a failed open will not produce a keyframe soon: answer now
+            self._wake_keyframe_waiters(False)
         changed = (state, reason) != (self._state, self._reason)
         self._state, self._reason, self._detail = state, reason, detail
         if changed and self._on_health is not None:
@@ -142,11 +145,14 @@ class CameraStream:
     def _dispatch(self, packet: EncodedPacket) -> None:
         for sub in self._subscribers:
             sub.offer(packet)
-        if packet.is_keyframe and self._keyframe_waiters:
-            waiters, self._keyframe_waiters = self._keyframe_waiters, []
-            for fut in waiters:
-                if not fut.done():
-                    fut.set_result(None)
+        if packet.is_keyframe:
+            self._wake_keyframe_waiters(True)
+
+    def _wake_keyframe_waiters(self, got_keyframe: bool) -> None:
+        waiters, self._keyframe_waiters = self._keyframe_waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(got_keyframe)
 
     @property
     def info(self) -> StreamInfo | None:
@@ -230,17 +236,23 @@ class CameraStream:
             self.release()
 
     async def wait_keyframe(self, timeout_s: float) -> bool:
-        """Wait until the ring holds a GOP; True if it does within the timeout."""
+        """Wait until the ring holds a GOP.
+
+        Returns:
+            True once a keyframe is cached; False on timeout, or at once when
+            the stream is failing (offline) so callers answer without delay.
+        """
         if self.cached_gop():
             return True
-        fut: asyncio.Future[None] = self.loop.create_future()
+        if self._state is StreamState.OFFLINE:
+            return False
+        fut: asyncio.Future[bool] = self.loop.create_future()
         self._keyframe_waiters.append(fut)
         try:
             async with asyncio.timeout(timeout_s):
-                await fut
+                return await fut
         except TimeoutError:
             return False
-        return True
 
     def tick(self, now_s: float) -> None:
         """Periodic upkeep on the loop: start always-on, stop idle, flag stalls."""

@@ -37,7 +37,7 @@ def ensure_media(media_dir: Path) -> None:
         return
     if not MEDIA_SCRIPT.exists():
         raise SystemExit(f"demo media missing in {media_dir} and no media script to make it")
-    subprocess.run([sys.executable, str(MEDIA_SCRIPT), "--out", str(media_dir), "--demo"], check=True)
+    subprocess.run([sys.executable, str(MEDIA_SCRIPT), "--out", str(media_dir), "demo"], check=True)
 
 
 def demo_settings(data_dir: Path, port: int, host: str = "127.0.0.1") -> Settings:

@@ -1,0 +1,177 @@
+"""Camera ingestion against the real GStreamer RTSP server (S1, S2, S7, S8)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from devices.config import StreamRole
+from devices.fleet import CameraFleet
+from devices.health import FailureReason, StreamState
+from devices.packets import h264_has_parameter_sets
+from tests.integration.camera_helpers import FAST_POLICY, camera, wait_state
+from tests.support.fixtures import SECURE_PASSWORD, SECURE_USER, RtspServerFactory
+from tests.support.rtsp_server import RtspServer
+from tests.support.service import free_port
+
+pytestmark = pytest.mark.rtsp
+
+
+async def test_connects_goes_live_and_measures_the_stream(rtsp_server: RtspServer) -> None:
+    cam = camera("c1", rtsp_server.url("/main"), rtsp_server.url("/sub"))
+    async with CameraFleet([cam], FAST_POLICY) as fleet:
+        main = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        assert main.state is StreamState.IDLE  # opened only on demand
+        t0 = time.monotonic()
+        sub = main.subscribe("test")
+        first = await asyncio.wait_for(sub.get(), 10)
+        time_to_first_packet_s = time.monotonic() - t0
+        assert first.is_keyframe and h264_has_parameter_sets(first.data)
+        await asyncio.sleep(2.0)
+        h = main.health()
+        assert h.state is StreamState.LIVE
+        assert 20 <= h.fps <= 30
+        assert h.bitrate_bps > 100_000
+        assert h.resolution_wh == (1920, 1080) and h.codec == "h264"
+        assert main.info is not None and main.info.profile_level_id is not None
+        assert main.info.profile_level_id.startswith("64")  # High, as cameras send
+        # time to first packet includes waiting for a keyframe (2 s GOP)
+        assert time_to_first_packet_s < 4.0
+        main.unsubscribe(sub)
+        await wait_state(main, StreamState.IDLE, timeout_s=5)  # closed after the linger
+
+
+async def test_s8_many_viewers_share_one_upstream_session(rtsp_server: RtspServer) -> None:
+    cam = camera("c1", rtsp_server.url("/sub"))
+    async with CameraFleet([cam], FAST_POLICY) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        subs = [stream.subscribe(f"v{i}") for i in range(5)]
+        for s in subs:
+            await asyncio.wait_for(s.get(), 10)
+        readers = [t for t in threading.enumerate() if t.name == "reader camera[c1]/main"]
+        assert len(readers) == 1
+        assert stream.health().viewers == 5
+        # a late viewer starts from the cached GOP: its first packet is a keyframe at once
+        t0 = time.monotonic()
+        late = stream.subscribe("late")
+        first = await asyncio.wait_for(late.get(), 5)
+        assert first.is_keyframe and time.monotonic() - t0 < 0.1
+        for s in [*subs, late]:
+            stream.unsubscribe(s)
+
+
+async def test_s2_server_killed_goes_offline_and_recovers_without_restart(
+    private_rtsp_server: RtspServerFactory,
+) -> None:
+    server = private_rtsp_server()
+    cam = camera("c1", server.url("/sub"))
+    events: list[StreamState] = []
+    async with CameraFleet([cam], FAST_POLICY, on_health=lambda s, h: events.append(h.state)) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        sub = stream.subscribe("viewer")
+        await wait_state(stream, StreamState.LIVE)
+        server.stop()
+        waited = await wait_state(stream, StreamState.STALLED, StreamState.OFFLINE, timeout_s=6)
+        assert waited < 3.0 + FAST_POLICY.stall_after_s  # S2: lost is reported within 3 s
+        await wait_state(stream, StreamState.OFFLINE, timeout_s=8)
+        async with asyncio.timeout(8):  # "ended" first, then the refused reconnects
+            while stream.health().reason not in (FailureReason.REFUSED, FailureReason.TIMEOUT):
+                await asyncio.sleep(0.05)
+        server.restart()
+        await wait_state(stream, StreamState.LIVE, timeout_s=10)
+        assert stream.health().reconnects >= 1
+        # the viewer's subscription survived and receives packets again
+        pkt = await asyncio.wait_for(sub.get(), 5)
+        assert pkt.generation >= 2
+        stream.unsubscribe(sub)
+    assert StreamState.OFFLINE in events and events.count(StreamState.LIVE) >= 2
+
+
+@pytest.mark.parametrize(
+    ("mount", "user", "password", "reason"),
+    [
+        ("/secure", SECURE_USER, "wrong-password", FailureReason.UNAUTHORIZED),
+        ("/secure", None, None, FailureReason.UNAUTHORIZED),
+        ("/no-such-path", None, None, FailureReason.NOT_FOUND),
+    ],
+)
+async def test_s1_camera_errors_are_distinct_states_and_back_off(
+    rtsp_server: RtspServer,
+    mount: str,
+    user: str | None,
+    password: str | None,
+    reason: FailureReason,
+) -> None:
+    if mount in rtsp_server.mounts:
+        url = rtsp_server.url(mount, user, password)
+    else:
+        url = rtsp_server.url("/main").replace("/main", mount)
+    cam = camera("c1", url)
+    async with CameraFleet([cam], FAST_POLICY) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        stream.acquire()
+        await wait_state(stream, StreamState.OFFLINE)
+        h = stream.health()
+        assert h.reason is reason
+        assert h.detail is not None and "wrong-password" not in h.detail
+        await asyncio.sleep(4.0)
+        # backoff 0.2 s doubling to a 2 s cap (jittered) allows at most ~6 tries in 4 s
+        assert stream.health().reconnects <= 7
+        stream.release()
+
+
+async def test_s1_refused_and_dns_failures(rtsp_server: RtspServer) -> None:
+    cams = [
+        camera("refused", f"rtsp://127.0.0.1:{free_port()}/x"),
+        camera("dns", "rtsp://no-such-camera.invalid/x"),
+    ]
+    async with CameraFleet(cams, FAST_POLICY) as fleet:
+        for cam in cams:
+            fleet.cameras[cam.id].stream(StreamRole.MAIN).acquire()
+        refused = fleet.cameras["refused"].stream(StreamRole.MAIN)
+        dns = fleet.cameras["dns"].stream(StreamRole.MAIN)
+        await wait_state(refused, StreamState.OFFLINE)
+        await wait_state(dns, StreamState.OFFLINE)
+        assert refused.health().reason is FailureReason.REFUSED
+        assert dns.health().reason is FailureReason.DNS
+        # a faulty camera never takes down the rest: a good one still goes live
+        for cam in cams:
+            fleet.cameras[cam.id].stream(StreamRole.MAIN).release()
+
+
+async def test_right_password_goes_live(rtsp_server: RtspServer) -> None:
+    cam = camera("c1", rtsp_server.url("/secure", SECURE_USER, SECURE_PASSWORD))
+    async with CameraFleet([cam], FAST_POLICY) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        stream.acquire()
+        await wait_state(stream, StreamState.LIVE)
+        stream.release()
+
+
+async def test_s3_hevc_is_recognised_as_unsupported_for_the_relay(
+    rtsp_server: RtspServer,
+) -> None:
+    if "/hevc" not in rtsp_server.mounts:
+        pytest.fail("the H.265 test clip is missing: ffmpeg needs libx265")
+    cam = camera("c1", rtsp_server.url("/hevc"))
+    async with CameraFleet([cam], FAST_POLICY) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        stream.acquire()
+        await wait_state(stream, StreamState.UNSUPPORTED_CODEC)
+        assert stream.info is not None and stream.info.codec_name == "hevc"
+        stream.release()
+
+
+async def test_always_on_camera_fills_its_buffer_without_viewers(rtsp_server: RtspServer) -> None:
+    cam = camera("c1", rtsp_server.url("/sub"), always_on=True, buffer_s=4)
+    async with CameraFleet([cam], FAST_POLICY) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        await wait_state(stream, StreamState.LIVE)
+        await asyncio.sleep(5)
+        now = time.monotonic()
+        clip = stream.packets_between(now - 3.0, now)
+        assert clip and clip[0].is_keyframe
+        assert clip[-1].received_monotonic_s - clip[0].received_monotonic_s >= 2.9
