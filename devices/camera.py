@@ -14,6 +14,7 @@ lock for shared counters and hop to the event loop with one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -112,10 +113,9 @@ class CameraStream:
         self._post(self._dispatch, packet)
 
     def _post(self, fn: Callable[..., None], *args: object) -> None:
-        try:
+        # the loop may be closed during shutdown: nothing to deliver to then
+        with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # loop closed during shutdown: nothing to deliver to
-            pass
 
     # ---- loop side -------------------------------------------------------------
     def _set_state(
@@ -261,10 +261,13 @@ class CameraStream:
         if self.always_on and not self._reader.running:
             self._reader.start()
         idle = self._users == 0 and not self.always_on
-        if idle and self._reader.running and self._idle_since_s is not None:
-            if now_s - self._idle_since_s >= self.policy.idle_linger_s:
-                log.info("%s idle, closing", self.key)
-                self._reader.request_stop()
+        lingered = (
+            self._idle_since_s is not None
+            and now_s - self._idle_since_s >= self.policy.idle_linger_s
+        )
+        if idle and lingered and self._reader.running:
+            log.info("%s idle, closing", self.key)
+            self._reader.request_stop()
         if self._state is StreamState.LIVE:
             with self._lock:
                 last = self._last_packet_s

@@ -111,7 +111,7 @@ class CameraConfig(_Strict):
     streams: CameraStreams
     always_on: bool = Field(
         False,
-        description="Keep the main stream pulled even with no viewer (fills the clip buffer).",
+        description="Pull the main stream even with no viewer (fills the clip buffer).",
     )
     buffer_s: float = Field(
         60.0,

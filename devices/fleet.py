@@ -107,11 +107,11 @@ class CameraFleet:
         deadline = time.monotonic() + self.shutdown_timeout_s
 
         def join_all() -> list[str]:
-            stuck = []
-            for stream in streams:
-                if not stream.join(max(0.0, deadline - time.monotonic())):
-                    stuck.append(str(stream.key))
-            return stuck
+            return [
+                str(stream.key)
+                for stream in streams
+                if not stream.join(max(0.0, deadline - time.monotonic()))
+            ]
 
         stuck = await asyncio.to_thread(join_all)
         if stuck:

@@ -97,7 +97,7 @@ class PacketRing:
     def window(
         self, start_monotonic_s: float, end_monotonic_s: float
     ) -> list[EncodedPacket]:
-        """Packets covering [start, end], beginning at the keyframe at or before start."""
+        """Packets covering [start, end], from the keyframe at or before start."""
         packets = list(self._packets)
         first = 0
         for i, p in enumerate(packets):

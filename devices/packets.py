@@ -67,7 +67,8 @@ def nal_units(data: bytes) -> list[bytes]:
     r"""Split an Annex-B byte string into NAL units (without start codes).
 
     Examples:
-        >>> [n[0] & 0x1F for n in nal_units(b"\\x00\\x00\\x00\\x01\\x67\\x64\\x00\\x00\\x01\\x68")]
+        >>> units = nal_units(b"\x00\x00\x00\x01\x67\x64\x00\x00\x01\x68")
+        >>> [n[0] & 0x1F for n in units]
         [7, 8]
     """
     units: list[bytes] = []
@@ -94,7 +95,7 @@ def h264_profile_level_id(annexb: bytes) -> str | None:
     r"""The ``profile-level-id`` (RFC 6184) of the first SPS in ``annexb``.
 
     Examples:
-        >>> h264_profile_level_id(b"\\x00\\x00\\x00\\x01\\x67\\x64\\x00\\x28\\xac")
+        >>> h264_profile_level_id(b"\x00\x00\x00\x01\x67\x64\x00\x28\xac")
         '640028'
     """
     for unit in nal_units(annexb):

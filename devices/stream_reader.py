@@ -225,7 +225,11 @@ class StreamReader:
         return None
 
     def _session(self) -> tuple[OpenFailure | None, float]:
-        """One connection: open, read until failure or stop. Returns (failure, live seconds)."""
+        """One connection: open and read until failure or stop.
+
+        Returns:
+            The failure (None for a looped file's end) and the seconds live.
+        """
         self.sink.on_state(StreamState.CONNECTING, None, None)
         failure = self._resolve()
         if failure is not None:

@@ -11,12 +11,20 @@ import pytest
 pytest_plugins = ["tests.support.fixtures"]
 
 # Threads that libraries start once per process and keep by design.
-_LONG_LIVED_PREFIXES = ("asyncio_", "ThreadPoolExecutor", "Dummy-", "pydevd", "playwright")
+_LONG_LIVED_PREFIXES = (
+    "asyncio_",
+    "ThreadPoolExecutor",
+    "Dummy-",
+    "pydevd",
+    "playwright",
+)
 
 
 def _ours(threads: set[threading.Thread]) -> list[str]:
     return sorted(
-        t.name for t in threads if t.is_alive() and not t.name.startswith(_LONG_LIVED_PREFIXES)
+        t.name
+        for t in threads
+        if t.is_alive() and not t.name.startswith(_LONG_LIVED_PREFIXES)
     )
 
 

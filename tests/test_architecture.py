@@ -13,8 +13,21 @@ from wall.openapi import openapi_document
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("wall", "vision", "devices", "layouts")
 CORE = ("wall/core", "layouts", "devices/protocols")
-FORBIDDEN_IN_CORE = {"asyncio", "socket", "fastapi", "uvicorn", "paho", "aiortc", "onnxruntime",
-                     "websockets", "cv2", "av", "sqlite3", "threading", "subprocess"}
+FORBIDDEN_IN_CORE = {
+    "asyncio",
+    "socket",
+    "fastapi",
+    "uvicorn",
+    "paho",
+    "aiortc",
+    "onnxruntime",
+    "websockets",
+    "cv2",
+    "av",
+    "sqlite3",
+    "threading",
+    "subprocess",
+}
 
 
 def modules(prefix: str) -> list[Path]:
@@ -46,16 +59,23 @@ def test_leaf_packages_never_import_wall_or_each_other(leaf: str) -> None:
 
 @pytest.mark.parametrize("core", CORE)
 def test_core_is_pure(core: str) -> None:
-    bad = []
+    bad: list[str] = []
     for p in modules(core):
         tree = ast.parse(p.read_text(encoding="utf-8"))
-        for name in imports_of(p):
-            if name.split(".")[0] in FORBIDDEN_IN_CORE:
-                bad.append(f"{p.relative_to(ROOT)} imports {name}")
+        bad.extend(
+            f"{p.relative_to(ROOT)} imports {name}"
+            for name in imports_of(p)
+            if name.split(".")[0] in FORBIDDEN_IN_CORE
+        )
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
                 call = f"{node.value.id}.{node.attr}"
-                if call in {"time.time", "time.monotonic", "datetime.now", "datetime.utcnow"}:
+                if call in {
+                    "time.time",
+                    "time.monotonic",
+                    "datetime.now",
+                    "datetime.utcnow",
+                }:
                     bad.append(f"{p.relative_to(ROOT)} reads the clock ({call})")
     assert bad == []
 
@@ -76,3 +96,24 @@ def test_committed_openapi_matches_the_app() -> None:
     assert committed == json.loads(json.dumps(openapi_document())), (
         "openapi.json is stale: run `make openapi` and commit it"
     )
+
+
+PURE_MODULES_WITH_EXAMPLES = [
+    "devices.packets",
+    "devices.packet_ring",
+    "devices.backoff",
+    "devices.redaction",
+    "devices.stream_stats",
+    "wall.core.stream_choice",
+    "wall.streaming",
+]
+
+
+@pytest.mark.parametrize("module", PURE_MODULES_WITH_EXAMPLES)
+def test_docstring_examples_hold(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="citywall",
-        summary="City command-centre service: cameras, live wall video, sensors and grid cases.",
+        summary="City command centre: cameras, live wall video, sensors, grid cases.",
         version="0.1.0",
         lifespan=lifespan,
     )

@@ -32,12 +32,18 @@ _DEMO_CAMERAS = (
 
 def ensure_media(media_dir: Path) -> None:
     """Make the demo clips if they are missing (needs ffmpeg)."""
-    wanted = [media_dir / f"demo_cam{i}_{r}.ts" for i in range(1, 5) for r in ("main", "sub")]
+    wanted = [
+        media_dir / f"demo_cam{i}_{r}.ts" for i in range(1, 5) for r in ("main", "sub")
+    ]
     if all(p.exists() for p in wanted):
         return
     if not MEDIA_SCRIPT.exists():
-        raise SystemExit(f"demo media missing in {media_dir} and no media script to make it")
-    subprocess.run([sys.executable, str(MEDIA_SCRIPT), "--out", str(media_dir), "demo"], check=True)
+        raise SystemExit(
+            f"demo media missing in {media_dir} and no media script to make it"
+        )
+    subprocess.run(
+        [sys.executable, str(MEDIA_SCRIPT), "--out", str(media_dir), "demo"], check=True
+    )
 
 
 def demo_settings(data_dir: Path, port: int, host: str = "127.0.0.1") -> Settings:
@@ -57,8 +63,14 @@ def demo_settings(data_dir: Path, port: int, host: str = "127.0.0.1") -> Setting
                     "tags": ["demo", "天网"],
                     "grid_cell": cell,
                     "streams": {
-                        "main": {"url": f"file://{media}/demo_cam{i}_main.ts", "loop": True},
-                        "sub": {"url": f"file://{media}/demo_cam{i}_sub.ts", "loop": True},
+                        "main": {
+                            "url": f"file://{media}/demo_cam{i}_main.ts",
+                            "loop": True,
+                        },
+                        "sub": {
+                            "url": f"file://{media}/demo_cam{i}_sub.ts",
+                            "loop": True,
+                        },
                     },
                 }
             )

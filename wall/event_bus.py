@@ -60,7 +60,8 @@ class BusSubscription:
         if self.topics is None:
             return True
         return any(
-            topic == t or (t.endswith(".*") and topic.startswith(t[:-1])) for t in self.topics
+            topic == t or (t.endswith(".*") and topic.startswith(t[:-1]))
+            for t in self.topics
         )
 
     def offer(self, event: Event) -> None:

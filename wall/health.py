@@ -49,7 +49,9 @@ def stream_health_json(stream: CameraStream) -> dict[str, Any]:
         "state": h.state.value,
         "reason": h.reason.value if h.reason else None,
         "detail": h.detail,
-        "last_packet_age_s": None if h.last_packet_age_s is None else round(h.last_packet_age_s, 3),
+        "last_packet_age_s": None
+        if h.last_packet_age_s is None
+        else round(h.last_packet_age_s, 3),
         "fps": round(h.fps, 2),
         "bitrate_bps": round(h.bitrate_bps),
         "reconnects": h.reconnects,
@@ -59,7 +61,9 @@ def stream_health_json(stream: CameraStream) -> dict[str, Any]:
     }
 
 
-def camera_component(camera_id: str, streams: dict[str, CameraStream]) -> ComponentHealth:
+def camera_component(
+    camera_id: str, streams: dict[str, CameraStream]
+) -> ComponentHealth:
     """Health of a camera from its streams' states."""
     detail = {role: stream_health_json(s) for role, s in streams.items()}
     statuses = [_STREAM_STATUS[s.state] for s in streams.values()]

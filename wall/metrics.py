@@ -22,11 +22,19 @@ class RuntimeCollector(Collector):
         """Yield the metric families."""
         labels = ["camera", "stream"]
         state = GaugeMetricFamily(
-            "citywall_stream_state", "1 for the stream's current state", labels=[*labels, "state"]
+            "citywall_stream_state",
+            "1 for the stream's current state",
+            labels=[*labels, "state"],
         )
-        fps = GaugeMetricFamily("citywall_stream_fps", "Measured packets per second", labels=labels)
-        bps = GaugeMetricFamily("citywall_stream_bitrate_bps", "Measured bits per second", labels=labels)
-        users = GaugeMetricFamily("citywall_stream_users", "Current users of the stream", labels=labels)
+        fps = GaugeMetricFamily(
+            "citywall_stream_fps", "Measured packets per second", labels=labels
+        )
+        bps = GaugeMetricFamily(
+            "citywall_stream_bitrate_bps", "Measured bits per second", labels=labels
+        )
+        users = GaugeMetricFamily(
+            "citywall_stream_users", "Current users of the stream", labels=labels
+        )
         reconnects = CounterMetricFamily(
             "citywall_stream_reconnects", "Reconnections since start", labels=labels
         )
@@ -40,14 +48,19 @@ class RuntimeCollector(Collector):
             users.add_metric(key, h.viewers)
             reconnects.add_metric(key, h.reconnects)
         yield from (state, fps, bps, users, reconnects)
-        viewers = GaugeMetricFamily("citywall_live_viewers", "Open WebRTC viewer sessions")
+        viewers = GaugeMetricFamily(
+            "citywall_live_viewers", "Open WebRTC viewer sessions"
+        )
         viewers.add_metric([], self.runtime.relay.viewer_count)
         yield viewers
-        published = CounterMetricFamily("citywall_events_published", "Events published on the bus")
+        published = CounterMetricFamily(
+            "citywall_events_published", "Events published on the bus"
+        )
         published.add_metric([], self.runtime.bus.published)
         yield published
         dropped = GaugeMetricFamily(
-            "citywall_events_dropped", "Events dropped for slow subscribers (current subscribers)"
+            "citywall_events_dropped",
+            "Events dropped for slow subscribers (current subscribers)",
         )
         dropped.add_metric([], self.runtime.bus.dropped_total)
         yield dropped

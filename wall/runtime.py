@@ -43,25 +43,29 @@ class Runtime:
     @property
     def store(self) -> SqliteStore:
         """The store (after start)."""
-        assert self._store is not None, "runtime not started"
+        if self._store is None:
+            raise RuntimeError("runtime not started")
         return self._store
 
     @property
     def fleet(self) -> CameraFleet:
         """The camera fleet (after start)."""
-        assert self._fleet is not None, "runtime not started"
+        if self._fleet is None:
+            raise RuntimeError("runtime not started")
         return self._fleet
 
     @property
     def relay(self) -> LiveViewRelay:
         """The WebRTC relay (after start)."""
-        assert self._relay is not None, "runtime not started"
+        if self._relay is None:
+            raise RuntimeError("runtime not started")
         return self._relay
 
     @property
     def authenticator(self) -> Authenticator:
         """The token authenticator (after start)."""
-        assert self._authenticator is not None, "runtime not started"
+        if self._authenticator is None:
+            raise RuntimeError("runtime not started")
         return self._authenticator
 
     async def __aenter__(self) -> Runtime:
@@ -83,9 +87,13 @@ class Runtime:
         )
         self._stack.callback(self.bus.close)
         self._fleet = await self._stack.enter_async_context(
-            CameraFleet(settings.cameras, settings.streams, on_health=self._on_stream_health)
+            CameraFleet(
+                settings.cameras, settings.streams, on_health=self._on_stream_health
+            )
         )
-        self._relay = await self._stack.enter_async_context(LiveViewRelay(settings.webrtc))
+        self._relay = await self._stack.enter_async_context(
+            LiveViewRelay(settings.webrtc)
+        )
         log.info("runtime started: %d camera(s)", len(settings.cameras))
 
     def _on_stream_health(self, stream: CameraStream, health: StreamHealth) -> None:
@@ -129,8 +137,14 @@ class Runtime:
                 Status.OK if self._relay is not None else Status.DOWN,
                 {"viewers": self._relay.viewer_count if self._relay else 0},
             ),
-            ComponentHealth("broker", Status.NOT_CONFIGURED, {"note": "sensor ingestion not enabled"}),
-            ComponentHealth("detector", Status.NOT_CONFIGURED, {"note": "detection not enabled"}),
+            ComponentHealth(
+                "broker",
+                Status.NOT_CONFIGURED,
+                {"note": "sensor ingestion not enabled"},
+            ),
+            ComponentHealth(
+                "detector", Status.NOT_CONFIGURED, {"note": "detection not enabled"}
+            ),
         ]
         if self._fleet is not None:
             for camera in self._fleet.cameras.values():

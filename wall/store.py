@@ -19,148 +19,47 @@ import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self, TypeAlias, TypeVar
+from typing import Any, Protocol, Self, TypeVar
+
+from wall.migrations import (
+    MIGRATIONS,
+    Migration,
+    StoreError,
+    check_migrations,
+    current_version,
+    migrate,
+)
+from wall.records import (
+    TOKEN_PREFIX,
+    AuditEntry,
+    IssuedToken,
+    JsonValue,
+    TokenRecord,
+)
+
+__all__ = [
+    "MIGRATIONS",
+    "TOKEN_PREFIX",
+    "AuditEntry",
+    "IssuedToken",
+    "JsonValue",
+    "Migration",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "TokenRecord",
+    "hash_secret",
+    "utc_now",
+]
 
 logger = logging.getLogger(__name__)
 
-JsonValue: TypeAlias = (
-    "bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None"
-)
-"""A value that survives a JSON round trip."""
-
-TOKEN_PREFIX = "cw_"  # noqa: S105 - a public prefix, not a secret
-"""Prefix of every issued API token secret (easy to spot in leaked text)."""
-
 _T = TypeVar("_T")
-
-
-class StoreError(Exception):
-    """The store cannot do what was asked (closed, schema too new, I/O failure)."""
-
-
-class Migration(NamedTuple):
-    """One schema step; ``sql`` may hold several statements."""
-
-    version: int
-    description: str
-    sql: str
-
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        "api tokens, append-only audit log, key-value state",
-        """
-        CREATE TABLE api_tokens (
-            id           INTEGER PRIMARY KEY AUTOINCREMENT,
-            name         TEXT NOT NULL CHECK (length(name) > 0),
-            role         TEXT NOT NULL CHECK (length(role) > 0),
-            wall_id      TEXT,
-            token_hash   TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
-            created_at   TEXT NOT NULL,
-            last_used_at TEXT,
-            revoked_at   TEXT
-        );
-        CREATE TABLE audit_log (
-            id     INTEGER PRIMARY KEY AUTOINCREMENT,
-            at     TEXT NOT NULL,
-            actor  TEXT NOT NULL,
-            action TEXT NOT NULL,
-            target TEXT,
-            cause  TEXT,
-            detail TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail))
-        );
-        CREATE INDEX audit_log_at ON audit_log (at);
-        -- O2: the audit log is append-only; even a raw connection cannot
-        -- rewrite history without dropping the triggers first.
-        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-        BEGIN
-            SELECT RAISE(ABORT, 'audit_log is append-only');
-        END;
-        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-        BEGIN
-            SELECT RAISE(ABORT, 'audit_log is append-only');
-        END;
-        CREATE TABLE kv (
-            key        TEXT PRIMARY KEY,
-            value      TEXT NOT NULL CHECK (json_valid(value)),
-            updated_at TEXT NOT NULL
-        ) WITHOUT ROWID;
-        """,
-    ),
-)
-"""Ordered schema migrations; append new ones, never edit applied ones."""
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    """A stored API token (the secret itself is never kept).
-
-    Attributes:
-        id: Database id.
-        name: Human label, e.g. ``"wall-1 display"``.
-        role: Role name (see :class:`wall.auth.Role`).
-        wall_id: Wall a display token is bound to; ``None`` for people.
-        created_at: Issue time, UTC.
-        last_used_at: Last successful authentication, UTC, if any.
-        revoked_at: Revocation time, UTC; ``None`` while active.
-    """
-
-    id: int
-    name: str
-    role: str
-    wall_id: str | None
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-    @property
-    def active(self) -> bool:
-        """Whether the token has not been revoked."""
-        return self.revoked_at is None
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """A freshly created token: the only time its secret is available.
-
-    Attributes:
-        record: The stored record.
-        secret: The bearer secret to hand to the client; hidden from ``repr``.
-    """
-
-    record: TokenRecord
-    secret: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One audit-log line (O2).
-
-    Attributes:
-        actor: Who did it (principal name, ``"rule:<id>"``, ``"schedule"``…).
-        action: What was done, dotted, e.g. ``"layout.switch"``.
-        target: What it was done to, e.g. ``"wall:main"``.
-        cause: Why (alarm id, operator note…).
-        detail: Extra JSON-serialisable facts; no secrets or citizen data.
-        at: When, timezone-aware; ``None`` means "now" from the store's clock.
-            Always set on entries read back.
-        id: Database id; ``None`` until stored.
-    """
-
-    actor: str
-    action: str
-    target: str | None = None
-    cause: str | None = None
-    detail: Mapping[str, JsonValue] = field(default_factory=dict)
-    at: datetime | None = None
-    id: int | None = None
 
 
 class Store(Protocol):
@@ -254,106 +153,6 @@ def _dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=True)
 
 
-def split_statements(script: str) -> list[str]:
-    """Split an SQL script into single statements (trigger bodies stay whole).
-
-    Args:
-        script: Statements separated by ``;``.
-
-    Returns:
-        The statements, each ending in ``;`` (a missing final ``;`` is
-        added); empty ones are dropped.
-
-    Raises:
-        ValueError: If the script ends in an incomplete statement, such as
-            a trigger without ``END``.
-
-    Examples:
-        >>> split_statements("CREATE TABLE a(x); CREATE TABLE b(y);")
-        ['CREATE TABLE a(x);', 'CREATE TABLE b(y);']
-    """
-    statements: list[str] = []
-    buffer = ""
-    pieces = script.split(";")
-    for piece in pieces[:-1]:
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            statement = buffer.strip()
-            if statement.rstrip(";").strip():
-                statements.append(statement)
-            buffer = ""
-    tail = (buffer + pieces[-1]).strip()
-    if _strip_comments(tail):
-        if not sqlite3.complete_statement(tail + ";"):
-            raise ValueError("SQL script ends in an incomplete statement")
-        statements.append(tail + ";")
-    return statements
-
-
-def _strip_comments(text: str) -> str:
-    lines = (line.split("--", 1)[0] for line in text.splitlines())
-    return "".join(lines).strip()
-
-
-def _check_migrations(migrations: Sequence[Migration]) -> None:
-    previous = 0
-    for migration in migrations:
-        if migration.version <= previous:
-            raise ValueError(
-                "migration versions must be positive and strictly increasing"
-            )
-        previous = migration.version
-
-
-def _current_version(conn: sqlite3.Connection) -> int:
-    row = conn.execute(
-        "SELECT coalesce(max(version), 0) FROM schema_migrations"
-    ).fetchone()
-    return int(row[0])
-
-
-def _migrate(
-    conn: sqlite3.Connection, migrations: Sequence[Migration], now_text: str
-) -> None:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY,"
-        " description TEXT NOT NULL,"
-        " applied_at TEXT NOT NULL)"
-    )
-    known = migrations[-1].version if migrations else 0
-    current = _current_version(conn)
-    if current > known:
-        raise StoreError(
-            f"database schema version {current} is newer than this code supports "
-            f"({known}); upgrade citywall or restore a matching backup"
-        )
-    for migration in migrations:
-        if migration.version <= current:
-            continue
-        # BEGIN IMMEDIATE takes the write lock first, so two processes opening
-        # the same file cannot both apply a step; the re-check sees the winner.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if _current_version(conn) < migration.version:
-                for statement in split_statements(migration.sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_migrations (version, description, applied_at)"
-                    " VALUES (?, ?, ?)",
-                    (migration.version, migration.description, now_text),
-                )
-                logger.info(
-                    "store: applied migration %d (%s)",
-                    migration.version,
-                    migration.description,
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-
 def _connect(
     path: str, migrations: Sequence[Migration], now_text: str
 ) -> sqlite3.Connection:
@@ -369,7 +168,7 @@ def _connect(
             logger.warning("store: journal_mode is %s, not wal", mode)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        _migrate(conn, migrations, now_text)
+        migrate(conn, migrations, now_text)
     except BaseException:
         conn.close()
         raise
@@ -430,7 +229,7 @@ class SqliteStore:
         now: Callable[[], datetime] = utc_now,
         migrations: Sequence[Migration] = MIGRATIONS,
     ) -> None:
-        _check_migrations(migrations)
+        check_migrations(migrations)
         self._path = str(path)
         self._now = now
         self._migrations = tuple(migrations)
@@ -528,7 +327,7 @@ class SqliteStore:
 
     async def schema_version(self) -> int:
         """Return the highest applied migration version."""
-        return await self._call(_current_version)
+        return await self._call(current_version)
 
     async def ping(self) -> None:
         """Round-trip a trivial query on the worker thread.

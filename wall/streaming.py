@@ -15,7 +15,6 @@ aiortc sends pre-encoded packets when a track's ``recv()`` returns an
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -80,9 +79,28 @@ def _allow_loopback_candidates() -> None:
     aioice.ice.get_host_addresses = with_loopback
 
 
-# profile_idc + constraint byte -> the profile-level-id we advertise (level 3.1;
-# levels are asymmetric, so only the profile must match the offer's).
-_PROFILE_IDS = {"42": "42e01f", "4d": "4d001f", "58": "42001f", "64": "64001f"}
+def profile_ladder(camera_profile_level_id: str | None) -> list[str]:
+    """Profile-level-ids to offer in the answer, best first.
+
+    The camera's own profile comes first, so the SDP says what is really
+    sent. Browsers that do not offer it (Debian's Chromium offers no High)
+    get the nearest profile they do offer; they decode the stream anyway.
+    Levels are asymmetric, so only the profile has to match the offer.
+
+    Examples:
+        >>> profile_ladder("640028")
+        ['64001f', '4d001f', '42e01f']
+        >>> profile_ladder("42c01e")
+        ['42e01f']
+    """
+    pli = (camera_profile_level_id or "").lower()
+    if pli.startswith("64"):
+        return ["64001f", "4d001f", "42e01f"]
+    if pli.startswith("4d"):
+        return ["4d001f", "42e01f"]
+    if pli.startswith("42") and len(pli) >= 4 and int(pli[2:4], 16) & 0x40:
+        return ["42e01f"]  # constrained baseline
+    return ["42001f", "42e01f"]
 
 
 def _register_h264(profile_level_id: str) -> RTCRtpCodecCapability:
@@ -125,11 +143,7 @@ def h264_preferences(
     camera_profile_level_id: str | None,
 ) -> list[RTCRtpCodecCapability]:
     """H.264 codec preferences, the camera's own profile first."""
-    preferred: list[RTCRtpCodecCapability] = []
-    if camera_profile_level_id:
-        ours = _PROFILE_IDS.get(camera_profile_level_id[:2].lower())
-        if ours is not None:
-            preferred.append(_register_h264(ours))
+    preferred = [_register_h264(p) for p in profile_ladder(camera_profile_level_id)]
     for codec in RTCRtpSender.getCapabilities("video").codecs:
         if codec.mimeType == "video/H264" and codec not in preferred:
             preferred.append(codec)

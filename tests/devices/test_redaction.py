@@ -8,7 +8,10 @@ from devices.redaction import mask_text, mask_url
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("rtsp://admin:s3cret@10.0.0.5:554/h264/ch1/main", "rtsp://***@10.0.0.5:554/h264/ch1/main"),
+        (
+            "rtsp://admin:s3cret@10.0.0.5:554/h264/ch1/main",
+            "rtsp://***@10.0.0.5:554/h264/ch1/main",
+        ),
         ("rtsp://admin@cam.local/x", "rtsp://***@cam.local/x"),
         ("rtsp://cam.local/x", "rtsp://cam.local/x"),
         ("http://h/s?token=abc&x=1", "http://h/s?token=***&x=1"),

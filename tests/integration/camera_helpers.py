@@ -18,14 +18,20 @@ FAST_POLICY = StreamPolicy(
 )
 
 
-def camera(cid: str, main: str, sub: str | None = None, **extra: object) -> CameraConfig:
+def camera(
+    cid: str, main: str, sub: str | None = None, **extra: object
+) -> CameraConfig:
     streams: dict[str, object] = {"main": {"url": main}}
     if sub is not None:
         streams["sub"] = {"url": sub}
-    return CameraConfig.model_validate({"id": cid, "name": cid, "streams": streams, **extra})
+    return CameraConfig.model_validate(
+        {"id": cid, "name": cid, "streams": streams, **extra}
+    )
 
 
-async def wait_state(stream: CameraStream, *states: StreamState, timeout_s: float = 10.0) -> float:
+async def wait_state(
+    stream: CameraStream, *states: StreamState, timeout_s: float = 10.0
+) -> float:
     """Wait until the stream is in one of ``states``; returns seconds waited."""
     t0 = time.monotonic()
     async with asyncio.timeout(timeout_s):

@@ -20,7 +20,9 @@ from tests.support.service import free_port
 pytestmark = pytest.mark.rtsp
 
 
-async def test_connects_goes_live_and_measures_the_stream(rtsp_server: RtspServer) -> None:
+async def test_connects_goes_live_and_measures_the_stream(
+    rtsp_server: RtspServer,
+) -> None:
     cam = camera("c1", rtsp_server.url("/main"), rtsp_server.url("/sub"))
     async with CameraFleet([cam], FAST_POLICY) as fleet:
         main = fleet.cameras["c1"].stream(StreamRole.MAIN)
@@ -44,14 +46,18 @@ async def test_connects_goes_live_and_measures_the_stream(rtsp_server: RtspServe
         await wait_state(main, StreamState.IDLE, timeout_s=5)  # closed after the linger
 
 
-async def test_s8_many_viewers_share_one_upstream_session(rtsp_server: RtspServer) -> None:
+async def test_s8_many_viewers_share_one_upstream_session(
+    rtsp_server: RtspServer,
+) -> None:
     cam = camera("c1", rtsp_server.url("/sub"))
     async with CameraFleet([cam], FAST_POLICY) as fleet:
         stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
         subs = [stream.subscribe(f"v{i}") for i in range(5)]
         for s in subs:
             await asyncio.wait_for(s.get(), 10)
-        readers = [t for t in threading.enumerate() if t.name == "reader camera[c1]/main"]
+        readers = [
+            t for t in threading.enumerate() if t.name == "reader camera[c1]/main"
+        ]
         assert len(readers) == 1
         assert stream.health().viewers == 5
         # a late viewer starts from the cached GOP: its first packet is a keyframe at once
@@ -69,16 +75,25 @@ async def test_s2_server_killed_goes_offline_and_recovers_without_restart(
     server = private_rtsp_server()
     cam = camera("c1", server.url("/sub"))
     events: list[StreamState] = []
-    async with CameraFleet([cam], FAST_POLICY, on_health=lambda s, h: events.append(h.state)) as fleet:
+    async with CameraFleet(
+        [cam], FAST_POLICY, on_health=lambda s, h: events.append(h.state)
+    ) as fleet:
         stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
         sub = stream.subscribe("viewer")
         await wait_state(stream, StreamState.LIVE)
         server.stop()
-        waited = await wait_state(stream, StreamState.STALLED, StreamState.OFFLINE, timeout_s=6)
-        assert waited < 3.0 + FAST_POLICY.stall_after_s  # S2: lost is reported within 3 s
+        waited = await wait_state(
+            stream, StreamState.STALLED, StreamState.OFFLINE, timeout_s=6
+        )
+        assert (
+            waited < 3.0 + FAST_POLICY.stall_after_s
+        )  # S2: lost is reported within 3 s
         await wait_state(stream, StreamState.OFFLINE, timeout_s=8)
         async with asyncio.timeout(8):  # "ended" first, then the refused reconnects
-            while stream.health().reason not in (FailureReason.REFUSED, FailureReason.TIMEOUT):
+            while stream.health().reason not in (
+                FailureReason.REFUSED,
+                FailureReason.TIMEOUT,
+            ):
                 await asyncio.sleep(0.05)
         server.restart()
         await wait_state(stream, StreamState.LIVE, timeout_s=10)
@@ -165,7 +180,9 @@ async def test_s3_hevc_is_recognised_as_unsupported_for_the_relay(
         stream.release()
 
 
-async def test_always_on_camera_fills_its_buffer_without_viewers(rtsp_server: RtspServer) -> None:
+async def test_always_on_camera_fills_its_buffer_without_viewers(
+    rtsp_server: RtspServer,
+) -> None:
     cam = camera("c1", rtsp_server.url("/sub"), always_on=True, buffer_s=4)
     async with CameraFleet([cam], FAST_POLICY) as fleet:
         stream = fleet.cameras["c1"].stream(StreamRole.MAIN)

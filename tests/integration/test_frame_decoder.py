@@ -16,7 +16,9 @@ pytestmark = pytest.mark.rtsp
 
 
 async def test_decoder_keeps_up_with_a_live_stream(rtsp_server: RtspServer) -> None:
-    async with CameraFleet([camera("c1", rtsp_server.url("/sub"))], FAST_POLICY) as fleet:
+    async with CameraFleet(
+        [camera("c1", rtsp_server.url("/sub"))], FAST_POLICY
+    ) as fleet:
         stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
         async with FrameDecoder(stream) as decoder:
             await asyncio.sleep(3.0)

@@ -41,7 +41,10 @@ async def mint_tokens(settings: Settings) -> dict[Role, str]:
     """A token for every role, written to the service's database."""
     settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
     async with SqliteStore(settings.storage.sqlite_path) as store:
-        return {role: (await store.create_token(f"test-{role}", role)).secret for role in Role}
+        return {
+            role: (await store.create_token(f"test-{role}", role)).secret
+            for role in Role
+        }
 
 
 @asynccontextmanager
@@ -51,7 +54,11 @@ async def running_service(settings: Settings) -> AsyncIterator[RunningService]:
     port = settings.api.port or free_port()
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(), name="uvicorn under test")

@@ -31,20 +31,42 @@ def test_env_reference_is_resolved() -> None:
 @pytest.mark.parametrize(
     ("text", "path", "line", "words"),
     [
-        ("cameras:\n  - id: a\n    name: n\n    streams:\n      main: {url: 'rtsp//x'}\n",
-         "cameras[0].streams.main.url", 5, "scheme"),
-        ("cameras:\n  - id: a\n    name: n\n    streams:\n      main: {url: 'rtsp://'}\n",
-         "cameras[0].streams.main.url", 5, "no host"),
-        ("cameras:\n  - id: a\n    name: n\n    colour: red\n    streams:\n      main: {url: 'rtsp://h/x'}\n",
-         "cameras[0].colour", 4, "Extra inputs"),
+        (
+            "cameras:\n  - id: a\n    name: n\n    streams:\n      main: {url: 'rtsp//x'}\n",
+            "cameras[0].streams.main.url",
+            5,
+            "scheme",
+        ),
+        (
+            "cameras:\n  - id: a\n    name: n\n    streams:\n      main: {url: 'rtsp://'}\n",
+            "cameras[0].streams.main.url",
+            5,
+            "no host",
+        ),
+        (
+            "cameras:\n  - id: a\n    name: n\n    colour: red\n    streams:\n      main: {url: 'rtsp://h/x'}\n",
+            "cameras[0].colour",
+            4,
+            "Extra inputs",
+        ),
         ("api:\n  port: 70000\n", "api.port", 2, "less than or equal"),
-        ("cameras:\n  - id: 'bad id!'\n    name: n\n    streams:\n      main: {url: 'rtsp://h/x'}\n",
-         "cameras[0].id", 2, "pattern"),
-        ("cameras:\n  - id: a\n    name: n\n    streams:\n      main: {url: 'rtsp://u:${MISSING_PW}@h/x'}\n",
-         "cameras[0].streams.main.url", 5, "MISSING_PW is not set"),
+        (
+            "cameras:\n  - id: 'bad id!'\n    name: n\n    streams:\n      main: {url: 'rtsp://h/x'}\n",
+            "cameras[0].id",
+            2,
+            "pattern",
+        ),
+        (
+            "cameras:\n  - id: a\n    name: n\n    streams:\n      main: {url: 'rtsp://u:${MISSING_PW}@h/x'}\n",
+            "cameras[0].streams.main.url",
+            5,
+            "MISSING_PW is not set",
+        ),
     ],
 )
-def test_invalid_config_names_key_and_line(text: str, path: str, line: int, words: str) -> None:
+def test_invalid_config_names_key_and_line(
+    text: str, path: str, line: int, words: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         parse_settings(text, env={})
     issue = next(i for i in info.value.issues if i.path == path)
@@ -82,7 +104,9 @@ def test_check_config_cli_exit_code_and_message(tmp_path: Path) -> None:
     )
     out = subprocess.run(
         [sys.executable, "-m", "wall", "check-config", str(bad)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 1
     assert "line 5: cameras[0].streams.main.url" in out.stderr
@@ -91,7 +115,9 @@ def test_check_config_cli_exit_code_and_message(tmp_path: Path) -> None:
     good.write_text(GOOD.replace("${CAM_PASS}", "x"), encoding="utf-8")
     out = subprocess.run(
         [sys.executable, "-m", "wall", "check-config", str(good)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     assert "OK (1 camera(s)" in out.stdout

@@ -17,7 +17,9 @@ async def test_topics_and_prefixes() -> None:
     assert await cams.get() is None
 
 
-async def test_slow_subscriber_drops_oldest_and_counts_without_blocking_others() -> None:
+async def test_slow_subscriber_drops_oldest_and_counts_without_blocking_others() -> (
+    None
+):
     bus = EventBus(max_events_per_subscriber=4)
     slow = bus.subscribe()
     fast = bus.subscribe()

@@ -12,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from wall.store import (
+from wall.migrations import (
     MIGRATIONS,
+    Migration,
+    StoreError,
+    split_statements,
+)
+from wall.store import (
     TOKEN_PREFIX,
     AuditEntry,
-    Migration,
     SqliteStore,
     Store,
-    StoreError,
     hash_secret,
-    split_statements,
 )
 
 START = datetime(2025, 6, 1, 0, 30, tzinfo=UTC)

@@ -76,10 +76,14 @@ async def snapshot(
     camera = camera_or_404(request, camera_id)
     service = cast(SnapshotService, request.app.state.snapshots)
     data = await service.jpeg(camera, stream)
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    return Response(
+        data, media_type="image/jpeg", headers={"Cache-Control": "no-store"}
+    )
 
 
-@router.post("/cameras/{camera_id}/webrtc", summary="Start a live view (SDP offer → answer)")
+@router.post(
+    "/cameras/{camera_id}/webrtc", summary="Start a live view (SDP offer → answer)"
+)
 async def webrtc_offer(
     request: Request, camera_id: str, offer: WebRtcOffer, _: CanWatch
 ) -> WebRtcAnswer:
@@ -88,7 +92,9 @@ async def webrtc_offer(
     tile = None
     if offer.tile_width and offer.tile_height:
         tile = (offer.tile_width, offer.tile_height)
-    answer = await runtime_of(request).relay.offer(camera, offer.sdp, offer.stream, tile)
+    answer = await runtime_of(request).relay.offer(
+        camera, offer.sdp, offer.stream, tile
+    )
     return WebRtcAnswer(
         sdp=answer.sdp,
         session_id=answer.session_id,

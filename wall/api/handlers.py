@@ -5,12 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wall.errors import ApiError
 from wall.streaming import LiveViewError
-
 
 _HTTP_CODES = {
     401: "unauthorized",

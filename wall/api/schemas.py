@@ -22,7 +22,9 @@ class WebRtcOffer(_Body):
         StreamPreference.AUTO, description="main, sub, or auto (by tile size)."
     )
     tile_width: int | None = Field(None, ge=1, le=16384, description="Tile width, px.")
-    tile_height: int | None = Field(None, ge=1, le=16384, description="Tile height, px.")
+    tile_height: int | None = Field(
+        None, ge=1, le=16384, description="Tile height, px."
+    )
 
 
 class WebRtcAnswer(_Body):

@@ -8,12 +8,26 @@ import json
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    Depends,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from pydantic import ValidationError
 
 from wall.api.deps import runtime_of
 from wall.api.schemas import WsPing, WsSubscribe
-from wall.auth import Forbidden, Permission, Principal, Unauthorized, authorize, requires
+from wall.auth import (
+    Forbidden,
+    Permission,
+    Principal,
+    Unauthorized,
+    authorize,
+    requires,
+)
 from wall.health import overall
 from wall.metrics import render
 
@@ -29,7 +43,9 @@ async def healthz(request: Request) -> Response:
     body = {
         "status": status.value,
         "uptime_s": round(time.monotonic() - runtime.started_monotonic_s, 1),
-        "components": {c.name: {"status": c.status.value, **c.detail} for c in components},
+        "components": {
+            c.name: {"status": c.status.value, **c.detail} for c in components
+        },
     }
     return Response(
         json.dumps(body, ensure_ascii=False),
@@ -52,7 +68,11 @@ async def me(
     principal: Annotated[Principal, Depends(requires(Permission.VIEW_CAMERAS))],
 ) -> dict[str, Any]:
     """The caller's name, role and bound wall."""
-    return {"name": principal.name, "role": principal.role.value, "wall_id": principal.wall_id}
+    return {
+        "name": principal.name,
+        "role": principal.role.value,
+        "wall_id": principal.wall_id,
+    }
 
 
 @router.websocket("/api/v1/ws")
@@ -65,11 +85,14 @@ async def events_ws(websocket: WebSocket) -> None:
     runtime = runtime_of(websocket)
     try:
         principal = await runtime.authenticator.authenticate(
-            websocket.headers.get("authorization"), websocket.query_params.get("access_token")
+            websocket.headers.get("authorization"),
+            websocket.query_params.get("access_token"),
         )
         authorize(principal, Permission.VIEW_CAMERAS)
     except (Unauthorized, Forbidden) as err:
-        await websocket.close(code=4401 if isinstance(err, Unauthorized) else 4403, reason=str(err))
+        await websocket.close(
+            code=4401 if isinstance(err, Unauthorized) else 4403, reason=str(err)
+        )
         return
     await websocket.accept()
     sub = runtime.bus.subscribe(frozenset())
@@ -93,7 +116,9 @@ async def events_ws(websocket: WebSocket) -> None:
                 await websocket.send_json({"type": "error", "message": _short(err)})
                 continue
             sub.topics = frozenset(msg.topics)
-            await websocket.send_json({"type": "subscribed", "topics": sorted(sub.topics)})
+            await websocket.send_json(
+                {"type": "subscribed", "topics": sorted(sub.topics)}
+            )
 
     try:
         async with asyncio.TaskGroup() as tg:
@@ -114,6 +139,7 @@ class _BusClosed(Exception):
 def _short(err: Exception) -> str:
     if isinstance(err, ValidationError):
         return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in err.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}"
+            for e in err.errors()
         )
     return f"invalid JSON: {err}"

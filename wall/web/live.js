@@ -23,7 +23,7 @@ function applyLang() {
 async function api(path, options = {}) {
   const headers = Object.assign({ Authorization: `Bearer ${state.token}` }, options.headers || {});
   const res = await fetch(path, Object.assign({}, options, { headers }));
-  if (res.status === 401) { showLogin(t("badToken")); throw new Error("unauthorized"); }
+  if (res.status === 401) throw Object.assign(new Error(t("badToken")), { status: 401 });
   const body = res.headers.get("content-type")?.includes("json") ? await res.json() : null;
   if (!res.ok) throw Object.assign(new Error(body?.message || res.statusText), { body, status: res.status });
   return body;

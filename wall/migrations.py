@@ -1,0 +1,179 @@
+"""Schema migrations of the SQLite store: ordered, transactional, checked.
+
+Each step runs inside ``BEGIN IMMEDIATE`` so that two processes opening one
+file never both apply it; a database newer than the code is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from typing import NamedTuple
+
+logger = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked (closed, schema too new, I/O failure)."""
+
+
+class Migration(NamedTuple):
+    """One schema step; ``sql`` may hold several statements."""
+
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "api tokens, append-only audit log, key-value state",
+        """
+        CREATE TABLE api_tokens (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            name         TEXT NOT NULL CHECK (length(name) > 0),
+            role         TEXT NOT NULL CHECK (length(role) > 0),
+            wall_id      TEXT,
+            token_hash   TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+            created_at   TEXT NOT NULL,
+            last_used_at TEXT,
+            revoked_at   TEXT
+        );
+        CREATE TABLE audit_log (
+            id     INTEGER PRIMARY KEY AUTOINCREMENT,
+            at     TEXT NOT NULL,
+            actor  TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT,
+            cause  TEXT,
+            detail TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail))
+        );
+        CREATE INDEX audit_log_at ON audit_log (at);
+        -- O2: the audit log is append-only; even a raw connection cannot
+        -- rewrite history without dropping the triggers first.
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+        CREATE TABLE kv (
+            key        TEXT PRIMARY KEY,
+            value      TEXT NOT NULL CHECK (json_valid(value)),
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
+)
+"""Ordered schema migrations; append new ones, never edit applied ones."""
+
+
+def split_statements(script: str) -> list[str]:
+    """Split an SQL script into single statements (trigger bodies stay whole).
+
+    Args:
+        script: Statements separated by ``;``.
+
+    Returns:
+        The statements, each ending in ``;`` (a missing final ``;`` is
+        added); empty ones are dropped.
+
+    Raises:
+        ValueError: If the script ends in an incomplete statement, such as
+            a trigger without ``END``.
+
+    Examples:
+        >>> split_statements("CREATE TABLE a(x); CREATE TABLE b(y);")
+        ['CREATE TABLE a(x);', 'CREATE TABLE b(y);']
+    """
+    statements: list[str] = []
+    buffer = ""
+    pieces = script.split(";")
+    for piece in pieces[:-1]:
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            if statement.rstrip(";").strip():
+                statements.append(statement)
+            buffer = ""
+    tail = (buffer + pieces[-1]).strip()
+    if _strip_comments(tail):
+        if not sqlite3.complete_statement(tail + ";"):
+            raise ValueError("SQL script ends in an incomplete statement")
+        statements.append(tail + ";")
+    return statements
+
+
+def _strip_comments(text: str) -> str:
+    lines = (line.split("--", 1)[0] for line in text.splitlines())
+    return "".join(lines).strip()
+
+
+def check_migrations(migrations: Sequence[Migration]) -> None:
+    """Raise ValueError unless versions are positive and strictly increasing."""
+    previous = 0
+    for migration in migrations:
+        if migration.version <= previous:
+            raise ValueError(
+                "migration versions must be positive and strictly increasing"
+            )
+        previous = migration.version
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The highest applied migration version (0 for a new database)."""
+    row = conn.execute(
+        "SELECT coalesce(max(version), 0) FROM schema_migrations"
+    ).fetchone()
+    return int(row[0])
+
+
+def migrate(
+    conn: sqlite3.Connection, migrations: Sequence[Migration], now_text: str
+) -> None:
+    """Apply every migration newer than the database, each in one transaction.
+
+    Raises:
+        StoreError: the database is newer than ``migrations`` know.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY,"
+        " description TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL)"
+    )
+    known = migrations[-1].version if migrations else 0
+    current = current_version(conn)
+    if current > known:
+        raise StoreError(
+            f"database schema version {current} is newer than this code supports "
+            f"({known}); upgrade citywall or restore a matching backup"
+        )
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        # BEGIN IMMEDIATE takes the write lock first, so two processes opening
+        # the same file cannot both apply a step; the re-check sees the winner.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if current_version(conn) < migration.version:
+                for statement in split_statements(migration.sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, description, applied_at)"
+                    " VALUES (?, ?, ?)",
+                    (migration.version, migration.description, now_text),
+                )
+                logger.info(
+                    "store: applied migration %d (%s)",
+                    migration.version,
+                    migration.description,
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
