@@ -39,8 +39,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from wall.demo import demo_settings, demo_tokens, ensure_media
 
     data_dir = Path(args.data_dir)
-    settings = demo_settings(data_dir, args.port, args.host)
-    ensure_media(data_dir / "media")
+    media_dir = Path(args.media_dir) if args.media_dir else data_dir / "media"
+    settings = demo_settings(data_dir, args.port, args.host, media_dir)
+    ensure_media(media_dir)
     tokens = asyncio.run(demo_tokens(settings))
     base = f"http://{args.host}:{args.port}"
     banner = [
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--data-dir", default="data")
+    demo.add_argument("--media-dir", help="demo clips (default: DATA_DIR/media)")
     demo.set_defaults(func=cmd_demo)
 
     serve = sub.add_parser("serve", help="run the service from a config file")

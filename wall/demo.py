@@ -46,9 +46,11 @@ def ensure_media(media_dir: Path) -> None:
     )
 
 
-def demo_settings(data_dir: Path, port: int, host: str = "127.0.0.1") -> Settings:
-    """Settings of the demo site."""
-    media = (data_dir / "media").resolve()
+def demo_settings(
+    data_dir: Path, port: int, host: str = "127.0.0.1", media_dir: Path | None = None
+) -> Settings:
+    """Settings of the demo site (media defaults to ``data_dir/media``)."""
+    media = (media_dir or data_dir / "media").resolve()
     cameras = []
     for i, (cid, name, lon, lat, heading, cell) in enumerate(_DEMO_CAMERAS, start=1):
         cameras.append(

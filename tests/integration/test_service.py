@@ -215,3 +215,21 @@ async def test_whole_service_stops_within_5s_leaving_no_task_or_thread(
             break
         await asyncio.sleep(0.05)
     assert extra == []
+
+
+async def test_s3_hevc_main_falls_back_to_the_h264_sub_stream(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    settings = Settings(
+        storage=StorageSettings(data_dir=tmp_path / "data"),
+        streams=FAST_POLICY,
+        cameras=(camera("mixed", rtsp_server.url("/hevc"), rtsp_server.url("/sub")),),
+    )
+    async with running_service(settings) as svc:
+        pc, _, body = await aiortc_view(svc, "mixed", "main")
+        assert body["stream"] == "sub"  # the browser gets H.264, never a black tile
+        assert body["codec"].startswith("H264/")
+        async with httpx.AsyncClient(base_url=svc.base_url) as client:
+            cam = (await client.get("/api/v1/cameras/mixed", headers=svc.auth())).json()
+        assert cam["streams"]["main"]["health"]["state"] == "unsupported_codec"
+        await pc.close()
