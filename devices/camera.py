@@ -56,6 +56,7 @@ class CameraStream:
         loop: the event loop that owns subscribers.
         on_health: called on the loop when the health state changes.
         always_on: pull even with no user.
+        wall_clock: the server's epoch clock, for camera clock skew (S7).
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class CameraStream:
         loop: asyncio.AbstractEventLoop,
         on_health: HealthListener | None = None,
         always_on: bool = False,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.key = key
         self.config = config
@@ -77,7 +79,9 @@ class CameraStream:
         self._lock = threading.Lock()
         self._ring = PacketRing(buffer_s)
         self._rates = RateWindow(5.0)
-        self._reader = StreamReader(str(key), config, policy, self)
+        self._reader = StreamReader(
+            str(key), config, policy, self, wall_clock=wall_clock
+        )
         self._subscribers: set[PacketSubscriber] = set()
         self._users = 0
         self._idle_since_s: float | None = time.monotonic()
@@ -86,6 +90,7 @@ class CameraStream:
         self._detail: str | None = None
         self._info: StreamInfo | None = None
         self._last_packet_s: float | None = None
+        self._clock_skew_s: float | None = None
         self._keyframe_waiters: list[asyncio.Future[bool]] = []
         self._closed = False
 
@@ -111,6 +116,11 @@ class CameraStream:
             self._rates.add(packet.received_monotonic_s, len(packet.data))
             self._last_packet_s = packet.received_monotonic_s
         self._post(self._dispatch, packet)
+
+    def on_clock_skew(self, skew_s: float) -> None:
+        """Reader thread: the camera clock's offset from ours."""
+        with self._lock:
+            self._clock_skew_s = skew_s
 
     def _post(self, fn: Callable[..., None], *args: object) -> None:
         # the loop may be closed during shutdown: nothing to deliver to then
@@ -173,6 +183,7 @@ class CameraStream:
             fps = self._rates.fps(now)
             bps = self._rates.bitrate_bps(now)
             info = self._info
+            skew = self._clock_skew_s
         return StreamHealth(
             state=self._state,
             reason=self._reason,
@@ -184,6 +195,8 @@ class CameraStream:
             viewers=self._users,
             codec=info.codec_name if info else None,
             resolution_wh=info.resolution_wh if info else None,
+            clock_skew_s=skew,
+            clock_skewed=skew is not None and abs(skew) > self.policy.clock_skew_warn_s,
         )
 
     def cached_gop(self) -> list[EncodedPacket]:

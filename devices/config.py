@@ -151,6 +151,9 @@ class StreamPolicy(_Strict):
         le=600,
         description="Keep a stream open this long after its last user.",
     )
+    clock_skew_warn_s: float = Field(
+        60.0, gt=0, description="Flag a camera clock further off than this (S7)."
+    )
     subscriber_queue_packets: int = Field(
         120,
         ge=8,

@@ -28,6 +28,7 @@ class CameraFleet:
         policy: stream timeouts and backoff.
         on_health: called on the loop when any stream changes state.
         shutdown_timeout_s: bound on joining the reader threads.
+        wall_clock: the server's epoch clock (tests shift it to fake skew).
     """
 
     def __init__(
@@ -36,11 +37,13 @@ class CameraFleet:
         policy: StreamPolicy,
         on_health: Callable[[CameraStream, StreamHealth], None] | None = None,
         shutdown_timeout_s: float = 4.0,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._configs = [c for c in cameras if c.enabled]
         self.policy = policy
         self._on_health = on_health
         self.shutdown_timeout_s = shutdown_timeout_s
+        self.wall_clock = wall_clock
         self.cameras: dict[str, Camera] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -56,6 +59,7 @@ class CameraFleet:
                     loop,
                     self._on_health,
                     always_on=config.always_on,
+                    wall_clock=self.wall_clock,
                 )
             }
             if config.streams.sub is not None:
@@ -66,6 +70,7 @@ class CameraFleet:
                     min(config.buffer_s, 10.0),
                     loop,
                     self._on_health,
+                    wall_clock=self.wall_clock,
                 )
             self.cameras[config.id] = Camera(config, streams)
         self._task = asyncio.create_task(self._upkeep(), name="camera fleet upkeep")

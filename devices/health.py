@@ -51,6 +51,9 @@ class StreamHealth:
         viewers: current users of the stream (viewers, snapshot, detector).
         codec: codec name once known.
         resolution_wh: picture size once known.
+        clock_skew_s: camera clock minus server clock, when the camera tells
+            (RTCP sender reports); live view ignores it and uses receive time.
+        clock_skewed: the skew exceeds the configured limit (behaviour S7).
     """
 
     state: StreamState
@@ -63,3 +66,5 @@ class StreamHealth:
     viewers: int
     codec: str | None
     resolution_wh: tuple[int, int] | None
+    clock_skew_s: float | None = None
+    clock_skewed: bool = False

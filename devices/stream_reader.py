@@ -54,6 +54,9 @@ class ReaderSink(Protocol):
     def on_packet(self, packet: EncodedPacket) -> None:
         """A packet arrived."""
 
+    def on_clock_skew(self, skew_s: float) -> None:
+        """Camera clock minus server clock, seconds (from RTCP sender reports)."""
+
 
 @dataclass(frozen=True, slots=True)
 class OpenFailure:
@@ -134,6 +137,7 @@ class StreamReader:
         policy: timeouts and backoff.
         sink: receives states, infos and packets (on the reader thread).
         clock: monotonic clock (tests may inject one).
+        wall_clock: the server's UTC clock in epoch seconds (tests may shift it).
     """
 
     def __init__(
@@ -143,12 +147,14 @@ class StreamReader:
         policy: StreamPolicy,
         sink: ReaderSink,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.label = label
         self.config = config
         self.policy = policy
         self.sink = sink
         self.clock = clock
+        self.wall_clock = wall_clock
         self.reconnects = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -274,6 +280,8 @@ class StreamReader:
                     )
                     self.sink.on_state(state, None, None)
                 self._emit(packet, info, pacer)
+                if packet.is_keyframe:
+                    self._measure_skew(container, packet)
             if self.config.loop and live_since is not None:
                 return None, 0.0
             return OpenFailure(FailureReason.ENDED, "stream ended"), self._live_for(
@@ -315,6 +323,15 @@ class StreamReader:
                 generation=self._generation,
             )
         )
+
+    def _measure_skew(self, container: Any, packet: Any) -> None:
+        # RTSP: FFmpeg learns the camera's wall clock from the first RTCP
+        # sender report (a few seconds in) as start_time_realtime.
+        realtime_us = getattr(container, "start_time_realtime", None)
+        if not realtime_us or packet.pts is None:
+            return
+        camera_s = realtime_us / 1e6 + float(packet.pts * packet.time_base)
+        self.sink.on_clock_skew(camera_s - self.wall_clock())
 
 
 class _Pacer:

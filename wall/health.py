@@ -58,6 +58,8 @@ def stream_health_json(stream: CameraStream) -> dict[str, Any]:
         "users": h.viewers,
         "codec": h.codec,
         "resolution_wh": list(h.resolution_wh) if h.resolution_wh else None,
+        "clock_skew_s": None if h.clock_skew_s is None else round(h.clock_skew_s, 3),
+        "clock_skewed": h.clock_skewed,
     }
 
 

@@ -192,3 +192,48 @@ async def test_always_on_camera_fills_its_buffer_without_viewers(
         clip = stream.packets_between(now - 3.0, now)
         assert clip and clip[0].is_keyframe
         assert clip[-1].received_monotonic_s - clip[0].received_monotonic_s >= 2.9
+
+
+async def test_a_slow_viewer_drops_for_itself_only(rtsp_server: RtspServer) -> None:
+    cam = camera("c1", rtsp_server.url("/sub"))
+    async with CameraFleet([cam], FAST_POLICY) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        stalled = stream.subscribe("stalled viewer")  # never reads
+        healthy = stream.subscribe("healthy viewer")
+        seqs: list[int] = []
+        t_end = time.monotonic() + 8.0
+        while time.monotonic() < t_end:
+            seqs.append((await asyncio.wait_for(healthy.get(), 2)).seq)
+        # the healthy viewer saw every packet in order, without gaps
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        assert len(seqs) >= 150
+        assert healthy.dropped_packets == 0
+        # the stalled one is bounded and skipped whole GOPs instead
+        assert stalled.qsize() <= FAST_POLICY.subscriber_queue_packets
+        assert stalled.gop_skips >= 1
+        stream.unsubscribe(stalled)
+        stream.unsubscribe(healthy)
+
+
+@pytest.mark.parametrize(("offset_s", "flagged"), [(0.0, False), (2 * 3600.0, True)])
+async def test_s7_camera_clock_skew_is_measured_and_flagged(
+    rtsp_server: RtspServer, offset_s: float, flagged: bool
+) -> None:
+    # the server's clock is shifted (the only thing mocked); the camera's
+    # clock comes from the real RTCP sender reports of the RTSP server
+    cam = camera("c1", rtsp_server.url("/sub"))
+    async with CameraFleet(
+        [cam], FAST_POLICY, wall_clock=lambda: time.time() - offset_s
+    ) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        sub = stream.subscribe("v")
+        async with asyncio.timeout(12):
+            while stream.health().clock_skew_s is None:
+                await asyncio.sleep(0.1)
+        h = stream.health()
+        assert h.clock_skew_s is not None
+        assert abs(h.clock_skew_s - offset_s) < 2.0
+        assert h.clock_skewed is flagged
+        # live view is timed by receive time all the same: packets keep flowing
+        assert (await asyncio.wait_for(sub.get(), 2)).received_monotonic_s > 0
+        stream.unsubscribe(sub)

@@ -90,9 +90,11 @@ async def events_ws(websocket: WebSocket) -> None:
         )
         authorize(principal, Permission.VIEW_CAMERAS)
     except (Unauthorized, Forbidden) as err:
-        await websocket.close(
-            code=4401 if isinstance(err, Unauthorized) else 4403, reason=str(err)
-        )
+        # accept, then close with a code: a browser sees close codes, not the
+        # HTTP status of a refused handshake
+        await websocket.accept()
+        code = 4401 if isinstance(err, Unauthorized) else 4403
+        await websocket.close(code=code, reason=str(err)[:120])
         return
     await websocket.accept()
     sub = runtime.bus.subscribe(frozenset())
