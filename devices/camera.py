@@ -271,7 +271,9 @@ class CameraStream:
         """Periodic upkeep on the loop: start always-on, stop idle, flag stalls."""
         if self._closed:
             return
-        if self.always_on and not self._reader.running:
+        wanted = self.always_on or self._users > 0
+        if wanted and not self._reader.running:
+            # also covers a reader that was ending just as a new user arrived
             self._reader.start()
         idle = self._users == 0 and not self.always_on
         lingered = (

@@ -168,8 +168,10 @@ class StreamReader:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        """Start the thread (no-op if running)."""
+        """Start the thread, or cancel a pending stop if it is still running."""
         if self.running:
+            # a user arrived during the idle linger's stop: keep the thread
+            self._stop.clear()
             return
         self._stop.clear()
         self._thread = threading.Thread(

@@ -35,6 +35,7 @@ class PacketSubscriber:
         self._ready = asyncio.Event()
         self._awaiting_keyframe = True
         self._closed = False
+        self._last: tuple[int, int] = (-1, -1)  # (generation, seq) last queued
 
     @property
     def closed(self) -> bool:
@@ -54,6 +55,10 @@ class PacketSubscriber:
         """Queue a packet, applying the drop policy; never blocks."""
         if self._closed:
             return
+        # A packet can reach a new subscriber twice: in the cached GOP it was
+        # preloaded with, and again from the dispatch already on its way.
+        if (packet.generation, packet.seq) <= self._last:
+            return
         if self._awaiting_keyframe:
             if not packet.is_keyframe:
                 self.dropped_packets += 1
@@ -67,6 +72,7 @@ class PacketSubscriber:
             if self._awaiting_keyframe:
                 return
         self._queue.append(packet)
+        self._last = (packet.generation, packet.seq)
         self._ready.set()
 
     def restart(self) -> None:

@@ -52,3 +52,23 @@ async def test_close_wakes_a_waiting_consumer() -> None:
     sub.close()
     with pytest.raises(StreamClosed):
         await waiter
+
+
+async def test_a_packet_in_the_cached_gop_and_in_flight_is_queued_once() -> None:
+    sub = PacketSubscriber(max_packets=100)
+    gop = [pkt(i) for i in range(10, 14)]
+    sub.preload(gop)
+    sub.offer(pkt(13))  # the dispatch of the newest cached packet arrives late
+    sub.offer(pkt(14))
+    got = []
+    while (p := sub.get_nowait()) is not None:
+        got.append(p.seq)
+    assert got == [10, 11, 12, 13, 14]
+
+
+async def test_a_new_generation_is_not_mistaken_for_a_duplicate() -> None:
+    sub = PacketSubscriber(max_packets=100)
+    sub.offer(pkt(10))
+    sub.restart()
+    sub.offer(EncodedPacket(b"k", True, 9.0, None, 1, 2))  # reconnected, lower seq
+    assert (await sub.get()).generation == 2

@@ -237,3 +237,21 @@ async def test_s7_camera_clock_skew_is_measured_and_flagged(
         # live view is timed by receive time all the same: packets keep flowing
         assert (await asyncio.wait_for(sub.get(), 2)).received_monotonic_s > 0
         stream.unsubscribe(sub)
+
+
+async def test_a_viewer_arriving_while_the_idle_stream_stops_keeps_it_open(
+    rtsp_server: RtspServer,
+) -> None:
+    async with CameraFleet(
+        [camera("c1", rtsp_server.url("/sub"))], FAST_POLICY
+    ) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        stream.acquire()
+        await wait_state(stream, StreamState.LIVE)
+        stream.release()
+        await asyncio.sleep(FAST_POLICY.idle_linger_s + 0.6)  # the linger asked to stop
+        sub = stream.subscribe("late viewer")
+        await asyncio.sleep(1.0)
+        await wait_state(stream, StreamState.LIVE, timeout_s=5)
+        assert (await asyncio.wait_for(sub.get(), 5)).is_keyframe
+        stream.unsubscribe(sub)
