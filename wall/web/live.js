@@ -1,5 +1,6 @@
 // Live view page: log in with a token, list cameras, play each over WebRTC.
 // Plain ES module, no CDN: everything is served by the service.
+import { startLiveView } from "/static/webrtc.js";
 const TEXT = {
   zh: { title: "实时视频", token: "访问令牌", login: "登录", logout: "退出",
         live: "在线", connecting: "连接中", idle: "待机", offline: "信号中断", stalled: "卡顿",
@@ -56,35 +57,20 @@ function makeTile(camera) {
 }
 
 async function play(tile) {
-  const pc = new RTCPeerConnection({ iceServers: [] });
-  tile.pc = pc;
-  pc.addTransceiver("video", { direction: "recvonly" });
-  pc.ontrack = (ev) => { tile.video.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
-  const offer = await pc.createOffer();
-  await pc.setLocalDescription(offer);
-  await new Promise((resolve) => {  // non-trickle: wait for host candidates
-    if (pc.iceGatheringState === "complete") return resolve();
-    const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
-    pc.addEventListener("icegatheringstatechange", done);
-    setTimeout(resolve, 1000);
-  });
   const rect = tile.el.getBoundingClientRect();
-  const stream = params.get("stream") || "auto";
   try {
-    const answer = await api(`/api/v1/cameras/${encodeURIComponent(tile.id)}/webrtc`, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sdp: pc.localDescription.sdp, type: "offer", stream,
-        tile_width: Math.round(rect.width * devicePixelRatio), tile_height: Math.round(rect.height * devicePixelRatio) }),
+    const view = await startLiveView(tile.video, tile.id, {
+      token: state.token, stream: params.get("stream") || "auto",
+      tileWidth: rect.width * devicePixelRatio, tileHeight: rect.height * devicePixelRatio,
     });
-    tile.session = answer.session_id;
-    tile.codec = answer.codec;
-    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    tile.pc = view.pc;
+    tile.session = view.sessionId;
+    tile.codec = view.codec;
   } catch (err) {
-    tile.state = err.body?.error === "unsupported_codec" ? "unsupported_codec" : (tile.state === "live" ? "error" : tile.state);
+    if (err.status === 401) { showLogin(t("badToken")); return; }
+    tile.state = err.code === "unsupported_codec" ? "unsupported_codec" : (tile.state === "live" ? "error" : tile.state);
     tile.message = err.message;
     renderState(tile);
-    pc.close();
-    tile.pc = null;
   }
 }
 
