@@ -10,7 +10,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from wall.api import cameras, system
+from wall.api import cameras, layouts, system, walls
 from wall.api.handlers import install_handlers
 from wall.runtime import Runtime
 from wall.settings import Settings
@@ -39,6 +39,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_handlers(app)
     app.include_router(system.router)
     app.include_router(cameras.router)
+    app.include_router(walls.router)
+    app.include_router(layouts.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -48,6 +50,14 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:
         return Response(status_code=204)
+
+    @app.get("/wall/{wall_id}", include_in_schema=False)
+    async def wall_page(wall_id: str) -> FileResponse:
+        return FileResponse(WEB_DIR / "wall.html", media_type="text/html")
+
+    @app.get("/console", include_in_schema=False)
+    async def console_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "console.html", media_type="text/html")
 
     @app.get("/live", include_in_schema=False)
     async def live_page() -> FileResponse:

@@ -11,11 +11,18 @@ import json
 import os
 import subprocess
 import sys
+from datetime import time
 from pathlib import Path
 
 from devices.config import CameraConfig
 from wall.auth import Role
-from wall.settings import ApiSettings, Settings, StorageSettings
+from wall.settings import (
+    ApiSettings,
+    ScheduleWindowSettings,
+    Settings,
+    StorageSettings,
+    WallSettings,
+)
 from wall.store import SqliteStore
 
 REPO_DIR = Path(__file__).resolve().parents[1]
@@ -77,10 +84,31 @@ def demo_settings(
                 }
             )
         )
+    walls = (
+        WallSettings(
+            id="main",
+            name="指挥大厅主屏",
+            rows=3,
+            cols=4,
+            default_layout="mixed_4x3",
+            schedule=(
+                ScheduleWindowSettings(
+                    name="夜间值守",
+                    layout_id="emergency_4x3",
+                    start=time(22),
+                    end=time(6),
+                ),
+            ),
+        ),
+        WallSettings(
+            id="duty", name="值班席副屏", rows=2, cols=2, default_layout="mixed_2x2"
+        ),
+    )
     return Settings(
         api=ApiSettings(host=host, port=port),
         storage=StorageSettings(data_dir=data_dir),
         cameras=tuple(cameras),
+        walls=walls,
     )
 
 

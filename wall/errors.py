@@ -29,3 +29,15 @@ class Unavailable(ApiError):
     """The resource exists but cannot serve now."""
 
     status = 503
+
+
+class Conflict(ApiError):
+    """The request conflicts with the current state (e.g. a layout in use)."""
+
+    status = 409
+
+
+class Busy(ApiError):
+    """Too many commands are waiting; the caller should retry."""
+
+    status = 429

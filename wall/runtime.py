@@ -21,6 +21,7 @@ from wall.health import ComponentHealth, Status, camera_component
 from wall.settings import Settings
 from wall.store import SqliteStore
 from wall.streaming import LiveViewRelay
+from wall.wall_service import WallService
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Runtime:
         self._fleet: CameraFleet | None = None
         self._relay: LiveViewRelay | None = None
         self._authenticator: Authenticator | None = None
+        self._walls: WallService | None = None
 
     @property
     def store(self) -> SqliteStore:
@@ -60,6 +62,13 @@ class Runtime:
         if self._relay is None:
             raise RuntimeError("runtime not started")
         return self._relay
+
+    @property
+    def walls(self) -> WallService:
+        """The walls and layouts (after start)."""
+        if self._walls is None:
+            raise RuntimeError("runtime not started")
+        return self._walls
 
     @property
     def authenticator(self) -> Authenticator:
@@ -93,6 +102,12 @@ class Runtime:
         )
         self._relay = await self._stack.enter_async_context(
             LiveViewRelay(settings.webrtc)
+        )
+        fleet = self._fleet
+        self._walls = await self._stack.enter_async_context(
+            WallService(
+                settings.walls, self._store, self.bus, lambda: fleet.cameras.keys()
+            )
         )
         log.info("runtime started: %d camera(s)", len(settings.cameras))
 

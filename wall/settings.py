@@ -6,11 +6,14 @@ passed by constructor to every component.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from devices.config import CameraConfig, StreamPolicy
+from layouts.schema import WallSpec
 
 
 class _Strict(BaseModel):
@@ -93,6 +96,43 @@ class ModelSettings(_Strict):
     cache_dir: Path = Field(Path("models/.cache"), description="Fetched weights.")
 
 
+class ScheduleWindowSettings(_Strict):
+    """A weekly window during which a wall shows a layout (e.g. night duty)."""
+
+    name: str = Field(min_length=1, description="Shown in the audit log.")
+    layout_id: str
+    weekdays: tuple[int, ...] = Field(
+        (1, 2, 3, 4, 5, 6, 7), description="ISO weekdays the window starts on (1=Mon)."
+    )
+    start: time = Field(description="Local start time, e.g. 22:00.")
+    end: time = Field(description="Local end time; before start means next day.")
+
+    @model_validator(mode="after")
+    def _weekdays(self) -> ScheduleWindowSettings:
+        if not self.weekdays or any(d < 1 or d > 7 for d in self.weekdays):
+            raise ValueError("weekdays must be ISO weekday numbers 1-7")
+        return self
+
+
+class WallSettings(WallSpec):
+    """A physical wall, its default layout and its schedule."""
+
+    default_layout: str | None = Field(
+        None, description="Layout shown on first start and when a window ends."
+    )
+    schedule_tz: str = Field("Asia/Shanghai", description="IANA zone of the windows.")
+    schedule: tuple[ScheduleWindowSettings, ...] = ()
+    composite_fps: float = Field(12.0, gt=0, le=30, description="Panel mosaic fps.")
+
+    @model_validator(mode="after")
+    def _zone(self) -> WallSettings:
+        try:
+            ZoneInfo(self.schedule_tz)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {self.schedule_tz!r}") from err
+        return self
+
+
 class Settings(_Strict):
     """Everything a citywall process is configured with."""
 
@@ -104,12 +144,17 @@ class Settings(_Strict):
     models: ModelSettings = ModelSettings()
     streams: StreamPolicy = StreamPolicy()
     cameras: tuple[CameraConfig, ...] = ()
+    walls: tuple[WallSettings, ...] = ()
 
     @model_validator(mode="after")
-    def _unique_camera_ids(self) -> Settings:
-        seen: set[str] = set()
-        for camera in self.cameras:
-            if camera.id in seen:
-                raise ValueError(f"duplicate camera id {camera.id!r}")
-            seen.add(camera.id)
+    def _unique_ids(self) -> Settings:
+        for kind, ids in (
+            ("camera", [c.id for c in self.cameras]),
+            ("wall", [w.id for w in self.walls]),
+        ):
+            seen: set[str] = set()
+            for item in ids:
+                if item in seen:
+                    raise ValueError(f"duplicate {kind} id {item!r}")
+                seen.add(item)
         return self

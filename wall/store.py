@@ -115,6 +115,14 @@ class Store(Protocol):
         """Insert or replace a value."""
         ...
 
+    async def list_kv(self, prefix: str) -> dict[str, JsonValue]:
+        """Every key starting with ``prefix`` with its value."""
+        ...
+
+    async def delete_kv(self, key: str) -> bool:
+        """Delete a key; True if it existed."""
+        ...
+
 
 def hash_secret(secret: str) -> str:
     """Return the SHA-256 hex digest under which a token secret is stored.
@@ -552,3 +560,25 @@ class SqliteStore:
                 (key, text, at),
             )
         )
+
+    async def list_kv(self, prefix: str) -> dict[str, JsonValue]:
+        """Return every key starting with ``prefix`` and its decoded value."""
+
+        def work(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+            # GLOB with escaped metacharacters: a prefix match that uses the index
+            escaped = "".join(f"[{c}]" if c in "*?[" else c for c in prefix)
+            rows = conn.execute(
+                "SELECT key, value FROM kv WHERE key GLOB ? ORDER BY key",
+                (escaped + "*",),
+            ).fetchall()
+            return [(str(r[0]), str(r[1])) for r in rows]
+
+        return {key: json.loads(text) for key, text in await self._call(work)}
+
+    async def delete_kv(self, key: str) -> bool:
+        """Delete ``key``; True if it existed."""
+
+        def work(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM kv WHERE key = ?", (key,)).rowcount > 0
+
+        return await self._call(work)

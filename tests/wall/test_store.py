@@ -412,3 +412,17 @@ async def test_kv_rejects_non_json(store: SqliteStore) -> None:
     with pytest.raises(ValueError, match="JSON-serialisable"):
         await store.put_kv("k", {"when": START})  # type: ignore[dict-item]
     assert await store.get_kv("k") is None
+
+
+async def test_list_and_delete_kv_by_prefix(tmp_path: Path) -> None:
+    async with SqliteStore(tmp_path / "s.db") as store:
+        await store.put_kv("layout:a", {"n": 1})
+        await store.put_kv("layout:b*", {"n": 2})
+        await store.put_kv("layoutx", {"n": 3})
+        await store.put_kv("wall_state:main", {"r": 1})
+        assert set(await store.list_kv("layout:")) == {"layout:a", "layout:b*"}
+        assert await store.list_kv("layout:b*") == {"layout:b*": {"n": 2}}
+        assert await store.delete_kv("layout:a") is True
+        assert await store.delete_kv("layout:a") is False
+    async with SqliteStore(tmp_path / "s.db") as store:
+        assert set(await store.list_kv("layout")) == {"layout:b*", "layoutx"}

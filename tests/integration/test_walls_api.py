@@ -1,0 +1,232 @@
+"""Walls and layouts through the API: switching, pushes, audit, validation, roles."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.camera_helpers import camera
+from tests.support.service import RunningService, running_service
+from wall.auth import Role
+from wall.settings import Settings, StorageSettings, WallSettings
+
+
+def site(tmp_path: Path) -> Settings:
+    return Settings(
+        storage=StorageSettings(data_dir=tmp_path / "data"),
+        cameras=tuple(
+            camera(f"demo-{i}", f"rtsp://127.0.0.1:9/none{i}") for i in range(1, 5)
+        ),
+        walls=(
+            WallSettings(
+                id="main", name="主屏", rows=3, cols=4, default_layout="mixed_4x3"
+            ),
+            WallSettings(id="duty", name="值班席", rows=2, cols=2),
+        ),
+    )
+
+
+async def _get(c: httpx.AsyncClient, svc: RunningService, path: str) -> Any:
+    r = await c.get(path, headers=svc.auth())
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_switch_push_back_and_audit_survive_a_restart(tmp_path: Path) -> None:
+    settings = site(tmp_path)
+    async with (
+        running_service(settings) as svc,
+        httpx.AsyncClient(base_url=svc.base_url) as c,
+    ):
+        walls = (await _get(c, svc, "/api/v1/walls"))["walls"]
+        assert {w["id"]: w["active_layout_id"] for w in walls} == {
+            "main": "mixed_4x3",
+            "duty": "mixed_2x2",
+        }
+        r = await c.post(
+            "/api/v1/walls/main/layout",
+            json={"layout_id": "flood_drought_4x3"},
+            headers=svc.auth(Role.DUTY_OFFICER),
+        )
+        assert r.status_code == 200 and r.json()["revision"] == 2
+        # viewers and operators may not switch (O1)
+        for role in (Role.VIEWER, Role.OPERATOR, Role.GRID_WORKER):
+            r = await c.post(
+                "/api/v1/walls/main/layout",
+                json={"layout_id": "grid_4x3"},
+                headers=svc.auth(role),
+            )
+            assert r.status_code == 403, role
+        state = await _get(c, svc, "/api/v1/walls/main")
+        cam_tiles = [
+            t
+            for p in state["panels"]
+            for t in p["tiles"]
+            if t["content"]["kind"] == "camera"
+        ]
+        tile_id = cam_tiles[0]["id"]
+        before = cam_tiles[0]["content"]["camera_id"]
+        other = "demo-4" if before != "demo-4" else "demo-1"
+        r = await c.put(
+            f"/api/v1/walls/main/tiles/{tile_id}",
+            json={"content": {"kind": "camera", "camera_id": other}},
+            headers=svc.auth(Role.OPERATOR),
+        )
+        assert r.status_code == 200, r.text
+        state = await _get(c, svc, "/api/v1/walls/main")
+        pushed = [t for p in state["panels"] for t in p["tiles"] if t["id"] == tile_id]
+        assert pushed and all(
+            t["content"]["camera_id"] == other and t["overridden"] for t in pushed
+        )
+        r = await c.post(
+            f"/api/v1/walls/main/tiles/{tile_id}/back", headers=svc.auth(Role.OPERATOR)
+        )
+        assert r.json()["outcome"] == "tile_restored"
+        r = await c.put(
+            "/api/v1/walls/main/tiles/no-such-tile",
+            json={"content": {"kind": "empty"}},
+            headers=svc.auth(),
+        )
+        assert r.status_code == 404
+        r = await c.post(
+            "/api/v1/walls/main/layout",
+            json={"layout_id": "grid_2x2"},
+            headers=svc.auth(),
+        )
+        assert r.status_code == 409 and r.json()["error"] == "layout_does_not_fit"
+        audit = (await _get(c, svc, "/api/v1/audit"))["entries"]
+        actions = [(e["action"], e["actor"]) for e in audit]
+        assert ("wall.activate_layout", "test-duty_officer") in actions
+        assert ("wall.push_tile", "test-operator") in actions
+        assert (
+            await c.get("/api/v1/audit", headers=svc.auth(Role.VIEWER))
+        ).status_code == 403
+    # desired state and audit survive a restart (nothing accepted is lost)
+    async with (
+        running_service(settings) as svc,
+        httpx.AsyncClient(base_url=svc.base_url) as c,
+    ):
+        state = await _get(c, svc, "/api/v1/walls/main")
+        assert state["active_layout_id"] == "flood_drought_4x3"
+        assert state["revision"] >= 4
+        assert len((await _get(c, svc, "/api/v1/audit"))["entries"]) >= 5
+
+
+async def test_invalid_layouts_are_refused_with_every_error_and_the_active_one_stays(
+    tmp_path: Path,
+) -> None:
+    async with (
+        running_service(site(tmp_path)) as svc,
+        httpx.AsyncClient(base_url=svc.base_url) as c,
+    ):
+        good = await _get(c, svc, "/api/v1/layouts/emergency_4x3")
+        bad = copy.deepcopy(good)
+        bad["id"] = "broken"
+        bad["tiles"][0]["rect"] = {
+            "x": 7000,
+            "y": 0,
+            "w": 2000,
+            "h": 500,
+        }  # leaves the wall
+        bad["tiles"][1]["id"] = bad["tiles"][2]["id"]  # duplicate tile id
+        cam = next(t for t in bad["tiles"] if t["content"]["kind"] == "camera")
+        cam["content"]["camera_id"] = "no-such-camera"
+        tour = {
+            "id": "tourx",
+            "rect": {"x": 0, "y": 3000, "w": 100, "h": 100},
+            "z": 9,
+            "content": {
+                "kind": "tour",
+                "items": [{"camera_id": "demo-1", "dwell_s": 1}],
+            },
+        }
+        bad["tiles"].append(tour)
+        r = await c.post("/api/v1/layouts", json=bad, headers=svc.auth())
+        assert r.status_code == 422, r.text
+        body = r.json()
+        codes = {d["code"] for d in body["details"] if d["severity"] == "error"}
+        assert {
+            "rect_outside_canvas",
+            "duplicate_tile_id",
+            "unknown_camera",
+            "dwell_too_short",
+        } <= codes
+        assert "broken" not in [
+            x["id"] for x in (await _get(c, svc, "/api/v1/layouts"))["layouts"]
+        ]
+        # unknown content kind (W8) and wrong version
+        weird = copy.deepcopy(good)
+        weird["id"] = "weird"
+        weird["tiles"][0]["content"] = {"kind": "hologram"}
+        r = await c.post("/api/v1/layouts", json=weird, headers=svc.auth())
+        assert r.status_code == 422 and "hologram" in r.text
+        old = copy.deepcopy(good)
+        old["id"], old["version"] = "old", 0
+        r = await c.post("/api/v1/layouts", json=old, headers=svc.auth())
+        assert r.status_code == 422 and "version" in r.text
+        # only admins edit layouts
+        new = copy.deepcopy(good)
+        new["id"], new["name"] = "my_layout", "我的预案"
+        r = await c.post(
+            "/api/v1/layouts", json=new, headers=svc.auth(Role.DUTY_OFFICER)
+        )
+        assert r.status_code == 403
+        r = await c.post("/api/v1/layouts", json=new, headers=svc.auth())
+        assert r.status_code == 201
+        r = await c.post(
+            "/api/v1/walls/main/layout",
+            json={"layout_id": "my_layout"},
+            headers=svc.auth(),
+        )
+        assert r.status_code == 200
+        r = await c.delete("/api/v1/layouts/my_layout", headers=svc.auth())
+        assert r.status_code == 409 and r.json()["error"] == "layout_in_use"
+        r = await c.post(
+            "/api/v1/walls/main/layout",
+            json={"layout_id": "grid_4x3"},
+            headers=svc.auth(),
+        )
+        assert (
+            await c.delete("/api/v1/layouts/my_layout", headers=svc.auth())
+        ).status_code == 204
+        # validation endpoint reports warnings too
+        warn = copy.deepcopy(good)
+        warn["id"] = "warn"
+        warn["tiles"].append(
+            {
+                **tour,
+                "content": {
+                    "kind": "tour",
+                    "items": [{"camera_id": "demo-1", "dwell_s": 4}],
+                },
+                "rect": {"x": 0, "y": 0, "w": 10, "h": 10},
+            }
+        )
+        r = await c.post("/api/v1/layouts/validate", json=warn, headers=svc.auth())
+        assert any(i["code"] == "dwell_unusual" for i in r.json()["issues"])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"kind": "camera"},  # no camera_id
+        {"kind": "camera", "camera_id": "demo-1", "stream": "huge"},
+        {"kind": "text", "text": "x", "colour": "red"},
+    ],
+)
+async def test_bad_tile_pushes_say_what_is_wrong(
+    tmp_path: Path, content: dict[str, Any]
+) -> None:
+    async with (
+        running_service(site(tmp_path)) as svc,
+        httpx.AsyncClient(base_url=svc.base_url) as c,
+    ):
+        r = await c.put(
+            "/api/v1/walls/duty/tiles/x", json={"content": content}, headers=svc.auth()
+        )
+        assert r.status_code == 422
+        assert r.json()["error"] == "invalid_request"

@@ -1,0 +1,220 @@
+"""Wall endpoints: desired state, switching, tile pushes, and the display feed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from layouts.schema import TileContent
+from wall.api.deps import runtime_of
+from wall.auth import (
+    Forbidden,
+    Permission,
+    Principal,
+    Unauthorized,
+    authorize,
+    requires,
+)
+from wall.core.wall_state import Transition
+from wall.displays import Display
+
+router = APIRouter(prefix="/api/v1", tags=["walls"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SwitchLayout(_Body):
+    """Switch a wall to a layout."""
+
+    layout_id: str = Field(min_length=1, max_length=128)
+
+
+class PushTileBody(_Body):
+    """Content to put into a tile (kept until the layout is activated again)."""
+
+    content: TileContent
+
+
+class RevertBody(_Body):
+    """Revert what an activation with this cause reference put on the wall."""
+
+    cause_ref: str = Field(min_length=1, max_length=256)
+
+
+class DisplayApplied(_Body):
+    """Display → server: a revision is on screen."""
+
+    type: str = Field(pattern="^applied$")
+    revision: int = Field(ge=0)
+    at_ms: float = Field(gt=0, description="Epoch milliseconds when it was drawn.")
+
+
+def _result(t: Transition[TileContent]) -> dict[str, Any]:
+    return {
+        "outcome": t.outcome.value,
+        "revision": t.state.revision,
+        "active_layout_id": t.state.active_layout_id,
+        "display_changed": t.display_changed,
+    }
+
+
+CanView = Annotated[Principal, Depends(requires(Permission.VIEW_CAMERAS))]
+CanSwitch = Annotated[Principal, Depends(requires(Permission.SWITCH_LAYOUTS))]
+CanPush = Annotated[Principal, Depends(requires(Permission.PUSH_TILES))]
+
+
+@router.get("/walls", summary="List walls with their active layouts")
+async def list_walls(request: Request, _: CanView) -> dict[str, Any]:
+    """Every configured wall."""
+    svc = runtime_of(request).walls
+    return {
+        "walls": [
+            {
+                "id": w.id,
+                "name": w.name,
+                "rows": w.rows,
+                "cols": w.cols,
+                "canvas_wh": [w.canvas_w_px, w.canvas_h_px],
+                "revision": svc.states[w.id].revision,
+                "active_layout_id": svc.states[w.id].active_layout_id,
+                "displays": len(svc.observed(w.id)),
+            }
+            for w in svc.walls.values()
+        ]
+    }
+
+
+@router.get("/walls/{wall_id}", summary="A wall's desired state and its displays")
+async def get_wall(request: Request, wall_id: str, _: CanView) -> dict[str, Any]:
+    """The desired state (with a monotonic revision) and what displays applied."""
+    svc = runtime_of(request).walls
+    return {**svc.render(wall_id), "observed": svc.observed(wall_id)}
+
+
+@router.post("/walls/{wall_id}/layout", summary="Switch the wall's layout")
+async def switch_layout(
+    request: Request, wall_id: str, body: SwitchLayout, who: CanSwitch
+) -> dict[str, Any]:
+    """Activate a layout on the whole wall (or its scoped panels)."""
+    svc = runtime_of(request).walls
+    return _result(await svc.activate(wall_id, body.layout_id, who.name))
+
+
+@router.put("/walls/{wall_id}/tiles/{tile_id}", summary="Push content into a tile")
+async def push_tile(
+    request: Request, wall_id: str, tile_id: str, body: PushTileBody, who: CanPush
+) -> dict[str, Any]:
+    """Override a tile of the active layout (e.g. drop a camera into it)."""
+    svc = runtime_of(request).walls
+    return _result(await svc.push_tile(wall_id, tile_id, body.content, who.name))
+
+
+@router.delete("/walls/{wall_id}/tiles/{tile_id}", summary="Clear a tile override")
+async def clear_tile(
+    request: Request, wall_id: str, tile_id: str, who: CanPush
+) -> dict[str, Any]:
+    """The tile shows its layout's own content again."""
+    svc = runtime_of(request).walls
+    return _result(await svc.clear_tile(wall_id, tile_id, who.name))
+
+
+@router.post("/walls/{wall_id}/tiles/{tile_id}/back", summary="Previous tile content")
+async def tile_back(
+    request: Request, wall_id: str, tile_id: str, who: CanPush
+) -> dict[str, Any]:
+    """Restore the tile's previous content (up to 8 steps, W10)."""
+    svc = runtime_of(request).walls
+    return _result(await svc.tile_back(wall_id, tile_id, who.name))
+
+
+@router.post("/walls/{wall_id}/revert", summary="Revert a caused activation")
+async def revert(
+    request: Request, wall_id: str, body: RevertBody, who: CanSwitch
+) -> dict[str, Any]:
+    """Undo what an activation with ``cause_ref`` put on the wall (revert stack)."""
+    svc = runtime_of(request).walls
+    return _result(await svc.revert(wall_id, body.cause_ref, who.name))
+
+
+def _panel(value: str | None, cols: int) -> int | None:
+    if value is None or value == "":
+        return None
+    row, sep, col = value.partition(",")
+    if not sep:
+        return int(value)
+    return int(row) * cols + int(col)
+
+
+@router.websocket("/walls/{wall_id}/ws")
+async def display_feed(websocket: WebSocket, wall_id: str) -> None:
+    """A display's feed: the full render on connect and after every change.
+
+    Query: ``access_token``, and ``panel=ROW,COL`` (or an index) for a
+    one-panel display. The display answers ``{"type": "applied", "revision",
+    "at_ms"}`` once it has drawn a revision.
+    """
+    runtime = runtime_of(websocket)
+    await websocket.accept()
+    try:
+        principal = await runtime.authenticator.authenticate(
+            websocket.headers.get("authorization"),
+            websocket.query_params.get("access_token"),
+        )
+        authorize(principal, Permission.VIEW_CAMERAS, wall_id=wall_id)
+        wall = runtime.walls.wall(wall_id)
+        panel = _panel(websocket.query_params.get("panel"), wall.cols)
+        display = runtime.walls.attach_display(wall_id, panel, principal.name)
+    except (Unauthorized, Forbidden) as err:
+        code = 4401 if isinstance(err, Unauthorized) else 4403
+        await websocket.close(code=code, reason=str(err)[:120])
+        return
+    except Exception as err:  # unknown wall or panel, malformed panel
+        await websocket.close(code=4404, reason=str(err)[:120])
+        return
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(_send_renders(websocket, display), name="display sender")
+            tg.create_task(_read_acks(websocket, display), name="display receiver")
+    except* (WebSocketDisconnect, _DisplayClosed):
+        pass
+    finally:
+        runtime.walls.detach_display(display)
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close()
+
+
+class _DisplayClosed(Exception):
+    """The service stopped feeding this display."""
+
+
+async def _send_renders(websocket: WebSocket, display: Display) -> None:
+    while (render := await display.next_render()) is not None:
+        message = {
+            "type": "wall_state",
+            "display_id": display.display_id,
+            "panel": display.panel,
+            **render,
+        }
+        await websocket.send_text(json.dumps(message, ensure_ascii=False))
+    raise _DisplayClosed
+
+
+async def _read_acks(websocket: WebSocket, display: Display) -> None:
+    while True:
+        raw = await websocket.receive_text()
+        try:
+            ack = DisplayApplied.model_validate_json(raw)
+        except ValidationError as err:
+            await websocket.send_json(
+                {"type": "error", "message": str(err.errors()[0]["msg"])}
+            )
+            continue
+        display.applied_revision = ack.revision
+        display.applied_at_ms = ack.at_ms

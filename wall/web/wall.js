@@ -1,0 +1,323 @@
+// The wall page: one browser per physical panel (?panel=ROW,COL) or the whole wall.
+// It draws the server's desired state, sent whole on connect and after every
+// change, and acknowledges each revision it has drawn.
+import { params, loadToken, saveToken, clearToken, makeI18n, api, wsUrl, watchCameraHealth } from "/static/common.js";
+import { startLiveView } from "/static/webrtc.js";
+
+const i18n = makeI18n({
+  zh: { connecting: "连接中…", disconnected: "与服务器断开，正在重连…", token: "访问令牌", login: "登录",
+        lost: "信号中断", removed: "摄像机已移除", noData: "暂无数据", allOffline: "全部信号中断",
+        noMap: "离线示意图（无底图）", unsupported: "编码不支持", badToken: "令牌无效" },
+  en: { connecting: "connecting…", disconnected: "disconnected, reconnecting…", token: "Access token", login: "Log in",
+        lost: "signal lost", removed: "camera removed", noData: "no data yet", allOffline: "all sources offline",
+        noMap: "offline schematic (no base map)", unsupported: "unsupported codec", badToken: "invalid token" },
+});
+const t = i18n.t;
+const wallId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
+const panelParam = params.get("panel");
+const state = { token: null, revision: null, appliedAtMs: null, msg: null, views: new Map(), cameras: null, health: null };
+window.citywallWall = state;  // inspected by the browser tests
+const stage = document.getElementById("stage");
+const statusEl = document.getElementById("status");
+
+function cameraOnline(cameraId) {
+  const h = state.health?.health;
+  if (!h) return true;
+  const main = h.get(`${cameraId}/main`), sub = h.get(`${cameraId}/sub`);
+  const states = [main?.state, sub?.state].filter(Boolean);
+  return states.length === 0 || states.some((s) => s === "live" || s === "connecting" || s === "idle");
+}
+
+// ---- tile content -------------------------------------------------------------
+function placeholder(text, detail = "") {
+  const el = document.createElement("div");
+  el.className = "placeholder";
+  el.innerHTML = "<span></span><small></small>";
+  el.firstChild.textContent = text;
+  el.lastChild.textContent = detail;
+  return el;
+}
+
+function cameraView(tile, cameraId, stream) {
+  const wrap = document.createElement("div");
+  wrap.style.cssText = "position:absolute;inset:0";
+  const video = document.createElement("video");
+  video.autoplay = true; video.muted = true; video.playsInline = true;
+  const lost = document.createElement("div");
+  lost.className = "lost";
+  lost.textContent = t("lost");
+  wrap.append(video, lost);
+  const view = { el: wrap, video, cameraId, handle: null, closed: false, error: null };
+  startLiveView(video, cameraId, { token: state.token, stream, tileWidth: tile.tile_wh[0], tileHeight: tile.tile_wh[1] })
+    .then((h) => { if (view.closed) h.close(); else view.handle = h; })
+    .catch((err) => {
+      view.error = err;
+      wrap.replaceChildren(placeholder(err.code === "unsupported_codec" ? t("unsupported") : t("lost"), err.message));
+    });
+  view.close = () => { view.closed = true; view.handle?.close(); };
+  return view;
+}
+
+function textView(c, scale) {
+  const el = document.createElement("div");
+  el.className = `banner ${c.level || "info"}`;
+  el.style.setProperty("--text-px", `${Math.max(10, (c.font_px || 48) * scale)}px`);
+  const run = document.createElement("span");
+  run.textContent = c.text;
+  if (c.scroll) {
+    run.className = "run";
+    const speed = Math.max(10, c.speed_px_s || 120);
+    el.style.setProperty("--dur", `${Math.max(5, (c.text.length * (c.font_px || 48)) / speed)}s`);
+  }
+  el.append(run);
+  return { el, close() {} };
+}
+
+function clockView(c, scale, h) {
+  const el = document.createElement("div");
+  el.className = "clock";
+  el.style.setProperty("--clock-px", `${Math.max(12, Math.min(h * 0.45, 160 * scale))}px`);
+  el.innerHTML = '<div class="time"></div><div class="date"></div>';
+  const tz = c.tz || "Asia/Shanghai";
+  const tick = () => {
+    const now = new Date();
+    el.firstChild.textContent = now.toLocaleTimeString(i18n.state.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: tz, hour12: false });
+    el.lastChild.textContent = now.toLocaleDateString(i18n.state.lang === "zh" ? "zh-CN" : "en-GB",
+      { timeZone: tz, year: "numeric", month: "long", day: "numeric", weekday: "long" });
+  };
+  tick();
+  const timer = setInterval(tick, 500);
+  return { el, close() { clearInterval(timer); } };
+}
+
+async function cameraList() {
+  if (!state.cameras) state.cameras = api(state.token, "/api/v1/cameras").then((b) => b.cameras).catch(() => []);
+  return state.cameras;
+}
+
+function mapView(c, w, h) {
+  // A schematic: camera positions projected around the centre (Web Mercator
+  // scale); a command-centre network has no internet, so no base-map tiles.
+  const el = document.createElement("div");
+  el.className = "mapview";
+  const svgNs = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNs, "svg");
+  svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  el.append(svg, placeholder("", t("noMap")));
+  el.lastChild.style.cssText += ";border:none;justify-content:flex-end;pointer-events:none";
+  const lat0 = c.center?.lat ?? 31.86, lon0 = c.center?.lon ?? 106.75, zoom = c.zoom ?? 12;
+  const mPerPx = (156543.03 * Math.cos((lat0 * Math.PI) / 180)) / 2 ** zoom;
+  cameraList().then((cams) => {
+    for (const cam of cams) {
+      if (!cam.location) continue;
+      const dx = ((cam.location.lon - lon0) * 111320 * Math.cos((lat0 * Math.PI) / 180)) / mPerPx;
+      const dy = ((cam.location.lat - lat0) * 110540) / mPerPx;
+      const x = w / 2 + dx, y = h / 2 - dy;
+      if (x < 0 || y < 0 || x > w || y > h) continue;
+      const g = document.createElementNS(svgNs, "g");
+      g.innerHTML = `<circle r="${Math.max(6, w / 160)}" fill="#2ecc71" stroke="#fff" stroke-width="2"></circle>`;
+      const label = document.createElementNS(svgNs, "text");
+      label.setAttribute("x", "14"); label.setAttribute("y", "6"); label.setAttribute("fill", "#dfe8ff");
+      label.setAttribute("font-size", `${Math.max(12, w / 70)}`);
+      label.textContent = cam.name;
+      g.append(label);
+      g.setAttribute("transform", `translate(${x},${y})`);
+      g.dataset.camera = cam.id;
+      svg.append(g);
+    }
+  });
+  return { el, close() {} };
+}
+
+function tourView(tile, c) {
+  // Every display computes the same item from the wall clock, so tiles (and
+  // panels) showing one tour switch together (T6); offline items are skipped.
+  const items = (c.items || []).map((it) => ({ ...it, dwell: it.dwell_s || c.dwell_s || 10 }));
+  const cycle = items.reduce((s, it) => s + it.dwell, 0);
+  const el = document.createElement("div");
+  el.style.cssText = "position:absolute;inset:0";
+  const view = { el, current: null, next: null, index: -1, status: "playing" };
+  const indexAt = (nowS) => {
+    let pos = ((nowS % cycle) + cycle) % cycle;
+    for (let i = 0; i < items.length; i++) { if (pos < items[i].dwell) return [i, items[i].dwell - pos]; pos -= items[i].dwell; }
+    return [0, items[0].dwell];
+  };
+  const firstOnline = (start) => {
+    for (let k = 0; k < items.length; k++) {
+      const i = (start + k) % items.length;
+      if (!items[i].camera_removed && cameraOnline(items[i].camera_id)) return i;
+    }
+    return -1;
+  };
+  const tick = () => {
+    if (!items.length) return;
+    const [raw, left] = indexAt(Date.now() / 1000);
+    const i = firstOnline(raw);
+    if (i < 0) {
+      if (view.status !== "all_offline") { view.current?.close(); view.current = null; el.replaceChildren(placeholder(t("allOffline"))); }
+      view.status = "all_offline"; view.index = -1;
+      return;
+    }
+    view.status = "playing";
+    if (i !== view.index) {
+      const ready = view.next && view.next.cameraId === items[i].camera_id ? view.next : null;
+      const incoming = ready || cameraView(tile, items[i].camera_id, c.stream || "auto");
+      if (ready) view.next = null;
+      incoming.el.style.visibility = "visible";
+      el.replaceChildren(incoming.el);
+      view.current?.close();
+      view.current = incoming; view.index = i;
+    }
+    const upcoming = firstOnline((raw + 1) % items.length);
+    if (left < 1.5 && upcoming >= 0 && upcoming !== view.index && !view.next) {  // T3: buffer ahead
+      view.next = cameraView(tile, items[upcoming].camera_id, c.stream || "auto");
+      view.next.el.style.visibility = "hidden";
+      el.append(view.next.el);
+    }
+  };
+  tick();
+  const timer = setInterval(tick, 250);
+  view.close = () => { clearInterval(timer); view.current?.close(); view.next?.close(); };
+  return view;
+}
+
+function contentView(tile, scale) {
+  const c = tile.content;
+  const w = tile.tile_wh[0] * scale, h = tile.tile_wh[1] * scale;
+  switch (c.kind) {
+    case "camera":
+      return c.camera_removed ? { el: placeholder(t("removed"), c.camera_id), close() {} } : cameraView(tile, c.camera_id, c.stream || "auto");
+    case "tour": return tourView(tile, c);
+    case "text": return textView(c, scale);
+    case "clock": return clockView(c, scale, h);
+    case "image": {
+      const img = document.createElement("img");
+      img.src = c.url; img.style.cssText = `width:100%;height:100%;object-fit:${c.fit || "contain"}`;
+      return { el: img, close() {} };
+    }
+    case "map": return mapView(c, w, h);
+    case "empty": return { el: document.createElement("div"), close() {} };
+    default: {  // sensor, alarm_list, case_list, grid_stats: their data arrives with later capabilities
+      const detail = c.station_id || c.admin_unit_id || c.kind;
+      return { el: placeholder(t("noData"), detail), close() {} };
+    }
+  }
+}
+
+// ---- layout -----------------------------------------------------------------------
+function tileSignature(panel, tile) {
+  return JSON.stringify([tile.content, tile.tile_wh, tile.crop, tile.rect, tile.title, tile.title_mode]);
+}
+
+function buildTile(tile, scale) {
+  const el = document.createElement("section");
+  el.className = "tile";
+  el.dataset.tile = tile.id;
+  el.dataset.kind = tile.content.kind;
+  if (tile.content.camera_id) el.dataset.camera = tile.content.camera_id;
+  el.style.setProperty("--title-px", `${Math.max(10, 30 * scale)}px`);
+  el.style.setProperty("--badge-px", `${Math.max(12, 56 * scale)}px`);
+  el.style.setProperty("--ph-px", `${Math.max(10, 40 * scale)}px`);
+  const inner = document.createElement("div");
+  inner.className = "content";
+  inner.style.width = `${tile.tile_wh[0] * scale}px`;
+  inner.style.height = `${tile.tile_wh[1] * scale}px`;
+  inner.style.left = `${-tile.crop[0] * scale}px`;
+  inner.style.top = `${-tile.crop[1] * scale}px`;
+  const view = contentView(tile, scale);
+  inner.append(view.el);
+  el.append(inner);
+  if (tile.title_mode !== "none") {  // inside the full-size content: cropped like the picture
+    const bar = document.createElement("div");
+    bar.className = "bar";
+    bar.innerHTML = '<span class="name"></span>';
+    bar.firstChild.textContent = tile.title || tile.content.camera_id || "";
+    if (tile.title_mode === "title_live" || tile.content.kind === "camera") bar.insertAdjacentHTML("afterbegin", '<span class="dot"></span>');
+    inner.append(bar);
+  }
+  el.dataset.state = "connecting";
+  return { el, view, tile };
+}
+
+function render(msg) {
+  state.msg = msg;
+  const vw = innerWidth, vh = innerHeight;
+  const [pw, ph] = msg.panel_wh;
+  const shown = msg.panel === null || msg.panel === undefined ? msg.panels : [msg.panels[msg.panel]];
+  const single = shown.length === 1 && msg.panels.length > 1;
+  const scale = single ? Math.min(vw / pw, vh / ph) : Math.min(vw / msg.canvas_wh[0], vh / msg.canvas_wh[1]);
+  const keep = new Set();
+  for (const panel of shown) {
+    let pel = stage.querySelector(`.panel[data-index="${panel.index}"]`);
+    if (!pel) { pel = document.createElement("div"); pel.className = "panel"; pel.dataset.index = panel.index; stage.append(pel); }
+    const [px, py] = single ? [0, 0] : [panel.rect[0] * scale, panel.rect[1] * scale];
+    Object.assign(pel.style, { left: `${px}px`, top: `${py}px`, width: `${pw * scale}px`, height: `${ph * scale}px` });
+    pel.dataset.layout = panel.layout_id || "";
+    for (const tile of panel.tiles) {
+      const key = `${panel.index}/${tile.id}`;
+      const sig = tileSignature(panel, tile) + `@${scale}`;
+      keep.add(key);
+      let v = state.views.get(key);
+      if (v && v.sig !== sig) { v.view.close(); v.el.remove(); v = null; }
+      if (!v) { v = buildTile(tile, scale); v.sig = sig; state.views.set(key, v); pel.append(v.el); }
+      Object.assign(v.el.style, { left: `${tile.rect[0] * scale}px`, top: `${tile.rect[1] * scale}px`,
+        width: `${tile.rect[2] * scale}px`, height: `${tile.rect[3] * scale}px`, zIndex: String(tile.z) });
+      refreshTileState(v);
+    }
+  }
+  for (const [key, v] of state.views) if (!keep.has(key)) { v.view.close(); v.el.remove(); state.views.delete(key); }
+  for (const pel of stage.querySelectorAll(".panel")) if (!shown.some((p) => String(p.index) === pel.dataset.index)) pel.remove();
+  state.revision = msg.revision;
+  requestAnimationFrame(() => {
+    state.appliedAtMs = performance.timeOrigin + performance.now();
+    state.ws?.readyState === WebSocket.OPEN &&
+      state.ws.send(JSON.stringify({ type: "applied", revision: msg.revision, at_ms: state.appliedAtMs }));
+  });
+}
+
+function refreshTileState(v) {
+  const c = v.tile.content;
+  if (c.kind !== "camera" || c.camera_removed) { v.el.dataset.state = c.kind === "camera" ? "lost" : "static"; return; }
+  v.el.dataset.state = cameraOnline(c.camera_id) ? (v.view.video?.currentTime > 0 ? "live" : "connecting") : "lost";
+}
+
+function connect() {
+  const q = panelParam ? `?panel=${encodeURIComponent(panelParam)}` : "";
+  const ws = new WebSocket(wsUrl(`/api/v1/walls/${encodeURIComponent(wallId)}/ws${q}`, state.token));
+  state.ws = ws;
+  ws.onopen = () => { statusEl.textContent = ""; statusEl.className = ""; };
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.type === "wall_state") render(msg);
+  };
+  ws.onclose = (ev) => {
+    if (ev.code === 4401) { showLogin(t("badToken")); return; }
+    statusEl.textContent = t("disconnected"); statusEl.className = "bad";
+    setTimeout(connect, 1000);  // W6: a display that reconnects gets the current state
+  };
+}
+
+function showLogin(message = "") {
+  const form = document.getElementById("login");
+  form.hidden = false;
+  document.getElementById("login-error").textContent = message;
+}
+
+function start() {
+  state.health = watchCameraHealth(state.token, () => { for (const v of state.views.values()) refreshTileState(v); });
+  setInterval(() => { for (const v of state.views.values()) refreshTileState(v); }, 1000);
+  connect();
+}
+
+document.getElementById("login").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  state.token = document.getElementById("token").value.trim();
+  saveToken(state.token);
+  document.getElementById("login").hidden = true;
+  start();
+});
+addEventListener("resize", () => { if (state.msg) { for (const v of state.views.values()) { v.view.close(); v.el.remove(); } state.views.clear(); render(state.msg); } });
+i18n.apply();
+state.token = loadToken();
+if (state.token) start(); else showLogin();
+if (params.get("logout")) clearToken();
