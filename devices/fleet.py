@@ -100,11 +100,8 @@ class CameraFleet:
         """Stop the upkeep task and every reader; idempotent and bounded."""
         if self._task is not None:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                if (t := asyncio.current_task()) is not None and t.cancelling():
-                    raise
+            # wait() absorbs the upkeep task's cancellation but not our caller's
+            await asyncio.wait([self._task])
             self._task = None
         streams = self.streams()
         for stream in streams:

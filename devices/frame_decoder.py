@@ -73,9 +73,9 @@ class FrameDecoder:
         self._skipping = False
 
     async def __aenter__(self) -> FrameDecoder:
-        self._subscriber = self.stream.subscribe(
-            f"decoder {self.stream.key}", from_cache=False
-        )
+        # from the cached GOP: the first picture is there at once, not after
+        # the camera's next keyframe
+        self._subscriber = self.stream.subscribe(f"decoder {self.stream.key}")
         self._thread = threading.Thread(
             target=self._run, name=f"decoder {self.stream.key}", daemon=True
         )
@@ -94,17 +94,22 @@ class FrameDecoder:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop pumping and decoding; idempotent."""
-        if self._pump is not None:
-            self._pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
-            self._pump = None
-            self.stream.unsubscribe(self._subscriber)
-        if self._thread is not None:
-            self._put_stop()
-            await asyncio.to_thread(self._thread.join, 4.0)
-            self._thread = None
+        """Stop pumping and decoding; idempotent, and bounded even when cancelled."""
+        try:
+            if self._pump is not None:
+                self._pump.cancel()
+                try:
+                    # wait() absorbs the pump's cancellation but not our caller's
+                    await asyncio.wait([self._pump])
+                finally:
+                    self._pump = None
+                    self.stream.unsubscribe(self._subscriber)
+        finally:
+            if self._thread is not None:
+                thread, self._thread = self._thread, None
+                self._put_stop()
+                # the decode thread ends within one packet; join off the loop
+                await asyncio.to_thread(thread.join, 4.0)
 
     def _put_stop(self) -> None:
         while True:

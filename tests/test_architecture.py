@@ -105,7 +105,9 @@ PURE_MODULES_WITH_EXAMPLES = [
     "devices.redaction",
     "devices.stream_stats",
     "wall.core.stream_choice",
-    "wall.streaming",
+    "wall.composite_draw",
+    "wall.panel_outputs",
+    "wall.webrtc_codecs",
 ]
 
 

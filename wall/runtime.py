@@ -18,6 +18,7 @@ from devices.health import StreamHealth
 from wall.auth import Authenticator, bootstrap_secret_from_env
 from wall.event_bus import EventBus
 from wall.health import ComponentHealth, Status, camera_component
+from wall.panel_outputs import PanelOutputs
 from wall.settings import Settings
 from wall.store import SqliteStore
 from wall.streaming import LiveViewRelay
@@ -41,6 +42,7 @@ class Runtime:
         self._relay: LiveViewRelay | None = None
         self._authenticator: Authenticator | None = None
         self._walls: WallService | None = None
+        self._panels: PanelOutputs | None = None
 
     @property
     def store(self) -> SqliteStore:
@@ -69,6 +71,13 @@ class Runtime:
         if self._walls is None:
             raise RuntimeError("runtime not started")
         return self._walls
+
+    @property
+    def panels(self) -> PanelOutputs:
+        """The composed panel outputs (after start)."""
+        if self._panels is None:
+            raise RuntimeError("runtime not started")
+        return self._panels
 
     @property
     def authenticator(self) -> Authenticator:
@@ -108,6 +117,9 @@ class Runtime:
             WallService(
                 settings.walls, self._store, self.bus, lambda: fleet.cameras.keys()
             )
+        )
+        self._panels = await self._stack.enter_async_context(
+            PanelOutputs(self._walls, fleet)
         )
         log.info("runtime started: %d camera(s)", len(settings.cameras))
 
@@ -151,6 +163,18 @@ class Runtime:
                 "live_relay",
                 Status.OK if self._relay is not None else Status.DOWN,
                 {"viewers": self._relay.viewer_count if self._relay else 0},
+            ),
+            ComponentHealth(
+                "panel_outputs",
+                Status.OK if self._panels is not None else Status.DOWN,
+                {
+                    "panels": len(self._panels.panels) if self._panels else 0,
+                    "composing": sum(
+                        1 for p in self._panels.panels.values() if p.running
+                    )
+                    if self._panels
+                    else 0,
+                },
             ),
             ComponentHealth(
                 "broker",

@@ -11,6 +11,10 @@ aiortc sends pre-encoded packets when a track's ``recv()`` returns an
 * a new viewer starts from the cached GOP, sent with compressed timestamps
   so the browser decodes the backlog at once instead of waiting for the
   camera's next keyframe.
+
+Any :class:`PacketSource` (a camera stream, a composed panel) can be relayed:
+:meth:`LiveViewRelay.offer` picks a camera's stream, :meth:`offer_source`
+takes a source as it is.
 """
 
 from __future__ import annotations
@@ -21,21 +25,16 @@ import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
-import aioice.ice
 import av
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
-    RTCRtpCodecCapability,
-    RTCRtpCodecParameters,
-    RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.codecs import CODECS
 from aiortc.mediastreams import MediaStreamError
 
 from devices.camera import Camera, CameraStream
@@ -44,10 +43,14 @@ from devices.packets import EncodedPacket, VideoCodec
 from devices.subscriber import PacketSubscriber, StreamClosed
 from wall.core.stream_choice import StreamPreference, choose_stream
 from wall.settings import WebRtcSettings
+from wall.webrtc_codecs import (
+    VIDEO_CLOCK_HZ,
+    allow_loopback_candidates,
+    h264_preferences,
+)
 
 log = logging.getLogger(__name__)
 
-VIDEO_CLOCK_HZ = 90_000
 BACKLOG_STEP_TICKS = 90  # 1 ms between cached frames: decoded at once
 
 
@@ -61,103 +64,33 @@ class LiveViewError(Exception):
         self.status = status
 
 
-def _allow_loopback_candidates() -> None:
-    # aioice leaves 127.0.0.1 out of host candidates; a command-centre LAN
-    # and tests on one machine (or in a network namespace with only
-    # loopback) need it.
-    original = aioice.ice.get_host_addresses
-    if getattr(original, "_citywall", False):
-        return
+class PacketSource(Protocol):
+    """Anything that fans out H.264 access units (Annex-B) to subscribers.
 
-    def with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        addresses: list[str] = original(use_ipv4, use_ipv6)
-        if use_ipv4 and "127.0.0.1" not in addresses:
-            addresses.append("127.0.0.1")
-        return addresses
-
-    with_loopback._citywall = True  # type: ignore[attr-defined]
-    aioice.ice.get_host_addresses = with_loopback
-
-
-def profile_ladder(camera_profile_level_id: str | None) -> list[str]:
-    """Profile-level-ids to offer in the answer, best first.
-
-    The camera's own profile comes first, so the SDP says what is really
-    sent. Browsers that do not offer it (Debian's Chromium offers no High)
-    get the nearest profile they do offer; they decode the stream anyway.
-    Levels are asymmetric, so only the profile has to match the offer.
-
-    Examples:
-        >>> profile_ladder("640028")
-        ['64001f', '4d001f', '42e01f']
-        >>> profile_ladder("42c01e")
-        ['42e01f']
+    :class:`~devices.camera.CameraStream` is one; so is a composed panel.
     """
-    pli = (camera_profile_level_id or "").lower()
-    if pli.startswith("64"):
-        return ["64001f", "4d001f", "42e01f"]
-    if pli.startswith("4d"):
-        return ["4d001f", "42e01f"]
-    if pli.startswith("42") and len(pli) >= 4 and int(pli[2:4], 16) & 0x40:
-        return ["42e01f"]  # constrained baseline
-    return ["42001f", "42e01f"]
 
+    def subscribe(self, name: str = "", from_cache: bool = True) -> PacketSubscriber:
+        """A new subscriber, preloaded with the cached GOP if ``from_cache``."""
+        ...
 
-def _register_h264(profile_level_id: str) -> RTCRtpCodecCapability:
-    params: dict[str, int | str | None] = {
-        "level-asymmetry-allowed": "1",
-        "packetization-mode": "1",
-        "profile-level-id": profile_level_id,
-    }
-    video = CODECS["video"]
-    for codec in video:
-        if codec.mimeType == "video/H264" and codec.parameters == params:
-            break
-    else:
-        used = {c.payloadType for c in video}
-        pt = next(p for p in range(96, 128, 2) if p not in used and p + 1 not in used)
-        base = next(c for c in video if c.mimeType == "video/H264")
-        video.append(
-            RTCRtpCodecParameters(
-                mimeType="video/H264",
-                clockRate=VIDEO_CLOCK_HZ,
-                payloadType=pt,
-                rtcpFeedback=list(base.rtcpFeedback),
-                parameters=params,
-            )
-        )
-        video.append(
-            RTCRtpCodecParameters(
-                mimeType="video/rtx",
-                clockRate=VIDEO_CLOCK_HZ,
-                payloadType=pt + 1,
-                parameters={"apt": pt},
-            )
-        )
-    return RTCRtpCodecCapability(
-        mimeType="video/H264", clockRate=VIDEO_CLOCK_HZ, parameters=params
-    )
+    def unsubscribe(self, sub: PacketSubscriber) -> None:
+        """Remove a subscriber (idempotent)."""
+        ...
 
-
-def h264_preferences(
-    camera_profile_level_id: str | None,
-) -> list[RTCRtpCodecCapability]:
-    """H.264 codec preferences, the camera's own profile first."""
-    preferred = [_register_h264(p) for p in profile_ladder(camera_profile_level_id)]
-    for codec in RTCRtpSender.getCapabilities("video").codecs:
-        if codec.mimeType == "video/H264" and codec not in preferred:
-            preferred.append(codec)
-    return preferred
+    def cached_gop(self) -> list[EncodedPacket]:
+        """The newest GOP (empty if none yet)."""
+        ...
 
 
 class RelayTrack(MediaStreamTrack):
-    """A video track that yields a camera's packets unchanged."""
+    """A video track that yields a source's packets unchanged."""
 
     kind = "video"
 
-    def __init__(self, stream: CameraStream, subscriber: PacketSubscriber) -> None:
+    def __init__(self, source: PacketSource, subscriber: PacketSubscriber) -> None:
         super().__init__()
-        self.stream = stream
+        self.source = source
         self.subscriber = subscriber
         self.packets_sent = 0
         self._anchor_s: float | None = None
@@ -187,9 +120,9 @@ class RelayTrack(MediaStreamTrack):
         return out
 
     def stop(self) -> None:
-        """End the track and release the camera stream."""
+        """End the track and release the source."""
         super().stop()
-        self.stream.unsubscribe(self.subscriber)
+        self.source.unsubscribe(self.subscriber)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +132,16 @@ class LiveAnswer:
     sdp: str
     camera_id: str
     stream: str
+    codec: str
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAnswer:
+    """The SDP answer of a relayed :class:`PacketSource` (e.g. a composed panel)."""
+
+    sdp: str
+    label: str
     codec: str
     session_id: str
 
@@ -217,9 +160,12 @@ class LiveViewRelay:
     ) -> None:
         self.settings = settings
         self.first_keyframe_timeout_s = first_keyframe_timeout_s
-        self._peers: dict[str, tuple[RTCPeerConnection, RelayTrack]] = {}
+        # session id -> (peer, track, what it shows for diagnostics)
+        self._peers: dict[
+            str, tuple[RTCPeerConnection, RelayTrack, dict[str, object]]
+        ] = {}
         self._closing = False
-        _allow_loopback_candidates()
+        allow_loopback_candidates()
 
     async def __aenter__(self) -> LiveViewRelay:
         return self
@@ -242,13 +188,12 @@ class LiveViewRelay:
         return [
             {
                 "session_id": sid,
-                "camera_id": track.stream.key.camera_id,
-                "stream": track.stream.key.role.value,
+                **shows,
                 "state": pc.connectionState,
                 "packets_sent": track.packets_sent,
                 "dropped_packets": track.subscriber.dropped_packets,
             }
-            for sid, (pc, track) in self._peers.items()
+            for sid, (pc, track, shows) in self._peers.items()
         ]
 
     async def _open_stream(
@@ -278,10 +223,7 @@ class LiveViewRelay:
         Raises:
             LiveViewError: no picture, unsupported codec, or too many viewers.
         """
-        if self._closing:
-            raise LiveViewError("shutting_down", "the service is stopping")
-        if len(self._peers) >= self.settings.max_viewers:
-            raise LiveViewError("too_many_viewers", "viewer limit reached", status=429)
+        self._check_capacity()
         has_sub = StreamRole.SUB in camera.streams
         sub_info = camera.streams[StreamRole.SUB].info if has_sub else None
         role = StreamRole(
@@ -308,17 +250,43 @@ class LiveViewRelay:
                 raise LiveViewError(
                     "unsupported_codec", self._codec_message(camera, info), 415
                 )
-        try:
-            return await self._negotiate(
-                camera, stream, sub, sdp, info.profile_level_id
-            )
-        except LiveViewError:
-            raise
-        except Exception as err:
-            stream.unsubscribe(sub)
-            raise LiveViewError(
-                "bad_offer", f"cannot negotiate: {err}", status=400
-            ) from err
+        role_name = stream.key.role.value
+        shows: dict[str, object] = {"camera_id": camera.id, "stream": role_name}
+        answer_sdp, codec, session_id = await self._negotiate(
+            stream, sub, sdp, info.profile_level_id, shows
+        )
+        log.info("camera[%s] viewer %s via %s", camera.id, session_id, role_name)
+        return LiveAnswer(answer_sdp, camera.id, role_name, codec, session_id)
+
+    async def offer_source(
+        self, source: PacketSource, sdp: str, profile_level_id: str | None, label: str
+    ) -> SourceAnswer:
+        """Answer a browser's SDP offer with a relay of any packet source.
+
+        Args:
+            source: the H.264 source; subscribed here, released when the
+                session ends.
+            sdp: the browser's offer.
+            profile_level_id: the source's H.264 ``profile-level-id``, for
+                the answer's codec preferences.
+            label: names the source in logs and :meth:`sessions`.
+
+        Raises:
+            LiveViewError: shutting down, too many viewers, or a bad offer.
+        """
+        self._check_capacity()
+        sub = source.subscribe(name=f"viewer {label}")
+        answer_sdp, codec, session_id = await self._negotiate(
+            source, sub, sdp, profile_level_id, {"source": label}
+        )
+        log.info("source[%s] viewer %s", label, session_id)
+        return SourceAnswer(answer_sdp, label, codec, session_id)
+
+    def _check_capacity(self) -> None:
+        if self._closing:
+            raise LiveViewError("shutting_down", "the service is stopping")
+        if len(self._peers) >= self.settings.max_viewers:
+            raise LiveViewError("too_many_viewers", "viewer limit reached", status=429)
 
     @staticmethod
     def _codec_message(camera: Camera, info: object) -> str:
@@ -330,20 +298,42 @@ class LiveViewRelay:
 
     async def _negotiate(
         self,
-        camera: Camera,
-        stream: CameraStream,
+        source: PacketSource,
         sub: PacketSubscriber,
         sdp: str,
         profile_level_id: str | None,
-    ) -> LiveAnswer:
+        shows: dict[str, object],
+    ) -> tuple[str, str, str]:
+        """Set up the peer; returns (answer SDP, codec, session id).
+
+        On failure the subscriber is released (by the track or here).
+        """
+        try:
+            return await self._answer(source, sub, sdp, profile_level_id, shows)
+        except LiveViewError:
+            raise
+        except Exception as err:
+            source.unsubscribe(sub)
+            raise LiveViewError(
+                "bad_offer", f"cannot negotiate: {err}", status=400
+            ) from err
+
+    async def _answer(
+        self,
+        source: PacketSource,
+        sub: PacketSubscriber,
+        sdp: str,
+        profile_level_id: str | None,
+        shows: dict[str, object],
+    ) -> tuple[str, str, str]:
         ice = [
             RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
             for s in self.settings.ice_servers
         ]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=ice))
-        track = RelayTrack(stream, sub)
+        track = RelayTrack(source, sub)
         session_id = uuid.uuid4().hex[:12]
-        self._peers[session_id] = (pc, track)
+        self._peers[session_id] = (pc, track, shows)
 
         @pc.on("connectionstatechange")
         async def _on_state() -> None:
@@ -367,22 +357,14 @@ class LiveViewRelay:
             raise LiveViewError(
                 "unsupported_codec", "the browser offered no H.264", 415
             )
-        log.info(
-            "camera[%s] viewer %s via %s", camera.id, session_id, stream.key.role.value
-        )
-        return LiveAnswer(
-            sdp=pc.localDescription.sdp,
-            camera_id=camera.id,
-            stream=stream.key.role.value,
-            codec=f"H264/{codec.parameters.get('profile-level-id', '?')}",
-            session_id=session_id,
-        )
+        profile = codec.parameters.get("profile-level-id", "?")
+        return pc.localDescription.sdp, f"H264/{profile}", session_id
 
     async def _close_session(self, session_id: str) -> None:
         entry = self._peers.pop(session_id, None)
         if entry is None:
             return
-        pc, track = entry
+        pc, track, _ = entry
         track.stop()
         await pc.close()
 

@@ -1,0 +1,117 @@
+"""Composed panel outputs through the service API (MPEG-TS and WebRTC)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import av
+import httpx
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from tests.integration.camera_helpers import FAST_POLICY, camera
+from tests.support.rtsp_server import RtspServer
+from tests.support.service import running_service
+from wall.auth import Role
+from wall.settings import Settings, StorageSettings, WallSettings
+
+pytestmark = pytest.mark.rtsp
+
+
+def site(tmp_path: Path, rtsp: RtspServer) -> Settings:
+    return Settings(
+        storage=StorageSettings(data_dir=tmp_path / "data"),
+        streams=FAST_POLICY,
+        cameras=tuple(
+            camera(f"demo-{i}", rtsp.url("/main"), rtsp.url("/sub"))
+            for i in range(1, 5)
+        ),
+        walls=(
+            WallSettings(
+                id="main",
+                name="主屏",
+                rows=2,
+                cols=2,
+                default_layout="mixed_2x2",
+                composite_fps=10,
+            ),
+        ),
+    )
+
+
+async def test_a_panel_is_served_as_mpegts_a_decoder_can_play(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    async with running_service(site(tmp_path, rtsp_server)) as svc:
+        async with httpx.AsyncClient(base_url=svc.base_url, timeout=20) as c:
+            state = (await c.get("/api/v1/walls/main", headers=svc.auth())).json()
+            index = next(
+                p["index"]
+                for p in state["panels"]
+                if any(t["content"]["kind"] in ("camera", "tour") for t in p["tiles"])
+            )
+            data = bytearray()
+            token = svc.tokens[Role.VIEWER]
+            async with c.stream(
+                "GET",
+                f"/api/v1/walls/main/panels/{index}/stream.ts?access_token={token}",
+            ) as r:
+                assert r.status_code == 200
+                assert r.headers["content-type"] == "video/mp2t"
+                async for chunk in r.aiter_bytes():
+                    data += chunk
+                    if len(data) > 400_000:
+                        break
+            assert (
+                await c.get("/api/v1/walls/main/panels/9/stream.ts", headers=svc.auth())
+            ).status_code == 404
+            assert (
+                await c.get(f"/api/v1/walls/main/panels/{index}/stream.ts")
+            ).status_code == 401
+        container = av.open(io.BytesIO(bytes(data)), mode="r", format="mpegts")
+        frames = []
+        for frame in container.decode(video=0):
+            frames.append(frame)
+            if len(frames) >= 5:
+                break
+        assert frames and (frames[0].width, frames[0].height) == (1920, 1080)
+
+
+async def test_a_panel_is_served_over_webrtc(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    async with running_service(site(tmp_path, rtsp_server)) as svc:
+        pc = RTCPeerConnection()
+        pc.addTransceiver("video", direction="recvonly")
+        got: asyncio.Future[tuple[int, int]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+        @pc.on("track")
+        def on_track(track: object) -> None:
+            async def first() -> None:
+                frame = await track.recv()  # type: ignore[attr-defined]
+                if not got.done():
+                    got.set_result((frame.width, frame.height))
+
+            asyncio.ensure_future(first())  # noqa: RUF006 - ends with the track
+
+        await pc.setLocalDescription(await pc.createOffer())
+        async with httpx.AsyncClient(base_url=svc.base_url, timeout=20) as c:
+            r = await c.post(
+                "/api/v1/walls/main/panels/0/webrtc",
+                json={"sdp": pc.localDescription.sdp},
+                headers=svc.auth(Role.VIEWER),
+            )
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["source"] == "main/panel0" and body["codec"].startswith("H264/")
+            await pc.setRemoteDescription(RTCSessionDescription(body["sdp"], "answer"))
+            assert await asyncio.wait_for(got, 15) == (1920, 1080)
+            sessions = (await c.get("/api/v1/webrtc", headers=svc.auth())).json()[
+                "sessions"
+            ]
+            assert any(s.get("source") == "main/panel0" for s in sessions)
+        await pc.close()
