@@ -2,7 +2,9 @@
 
 It keeps at least ``capacity_s`` seconds of packets and always starts at a
 keyframe, so that a new viewer can start from the cached GOP and a clip can
-be remuxed from it without re-encoding.
+be remuxed from it without re-encoding. Packets are held as a deque of GOPs,
+so appending and trimming cost O(1) per packet (this runs for every packet
+of every pulled stream).
 """
 
 from __future__ import annotations
@@ -32,16 +34,17 @@ class PacketRing:
     def __init__(self, capacity_s: float, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.capacity_s = capacity_s
         self.max_bytes = max_bytes
-        self._packets: deque[EncodedPacket] = deque()
+        self._gops: deque[list[EncodedPacket]] = deque()
+        self._gop_bytes: deque[int] = deque()
         self._bytes = 0
-        self._last_key_index: int | None = None
-        self._keyframes = 0
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self._packets)
+        return self._count
 
     def __iter__(self) -> Iterator[EncodedPacket]:
-        return iter(self._packets)
+        for gop in self._gops:
+            yield from gop
 
     @property
     def size_bytes(self) -> int:
@@ -50,68 +53,60 @@ class PacketRing:
 
     def clear(self) -> None:
         """Forget everything (a new connection starts a new timeline)."""
-        self._packets.clear()
+        self._gops.clear()
+        self._gop_bytes.clear()
         self._bytes = 0
-        self._last_key_index = None
-        self._keyframes = 0
+        self._count = 0
 
     def append(self, packet: EncodedPacket) -> None:
         """Add a packet; packets before the first keyframe are not kept."""
-        if not self._packets and not packet.is_keyframe:
-            return
-        self._packets.append(packet)
-        self._bytes += len(packet.data)
+        size = len(packet.data)
         if packet.is_keyframe:
-            self._last_key_index = len(self._packets) - 1
-            self._keyframes += 1
+            self._gops.append([packet])
+            self._gop_bytes.append(size)
+        elif self._gops:
+            self._gops[-1].append(packet)
+            self._gop_bytes[-1] += size
+        else:
+            return
+        self._bytes += size
+        self._count += 1
         self._trim(packet.received_monotonic_s)
 
     def _trim(self, now_s: float) -> None:
-        # Drop the oldest GOP while the *next* GOP alone still covers the window,
-        # or while over the memory bound (never the last GOP).
-        while self._keyframes > 1:
-            second_key = self._second_key_index()
-            second_start = self._packets[second_key].received_monotonic_s
-            over_time = now_s - second_start >= self.capacity_s
+        # Drop the oldest GOP while the *next* GOP alone still covers the
+        # window, or while over the memory bound (never the last GOP).
+        while len(self._gops) > 1:
+            over_time = now_s - self._gops[1][0].received_monotonic_s >= self.capacity_s
             if not (over_time or self._bytes > self.max_bytes):
                 break
-            for _ in range(second_key):
-                dropped = self._packets.popleft()
-                self._bytes -= len(dropped.data)
-            self._keyframes -= 1
-            if self._last_key_index is not None:
-                self._last_key_index -= second_key
-
-    def _second_key_index(self) -> int:
-        for i in range(1, len(self._packets)):
-            if self._packets[i].is_keyframe:
-                return i
-        raise AssertionError("keyframe count out of step")  # pragma: no cover
+            dropped = self._gops.popleft()
+            self._bytes -= self._gop_bytes.popleft()
+            self._count -= len(dropped)
 
     def latest_gop(self) -> list[EncodedPacket]:
         """Packets from the newest keyframe to the newest packet (empty if none)."""
-        if self._last_key_index is None:
-            return []
-        return list(self._packets)[self._last_key_index :]
+        return list(self._gops[-1]) if self._gops else []
 
     def window(
         self, start_monotonic_s: float, end_monotonic_s: float
     ) -> list[EncodedPacket]:
         """Packets covering [start, end], from the keyframe at or before start."""
-        packets = list(self._packets)
         first = 0
-        for i, p in enumerate(packets):
-            if p.received_monotonic_s > start_monotonic_s:
+        for i, gop in enumerate(self._gops):
+            if gop[0].received_monotonic_s > start_monotonic_s:
                 break
-            if p.is_keyframe:
-                first = i
-        return [p for p in packets[first:] if p.received_monotonic_s <= end_monotonic_s]
+            first = i
+        return [
+            p
+            for gop in list(self._gops)[first:]
+            for p in gop
+            if p.received_monotonic_s <= end_monotonic_s
+        ]
 
     def duration_s(self) -> float:
         """Receive-time span held, seconds."""
-        if len(self._packets) < 2:
+        if self._count < 2:
             return 0.0
-        return (
-            self._packets[-1].received_monotonic_s
-            - self._packets[0].received_monotonic_s
-        )
+        first = self._gops[0][0].received_monotonic_s
+        return self._gops[-1][-1].received_monotonic_s - first

@@ -268,6 +268,8 @@ class StreamReader:
                 mask_url(self.config.url),
             )
             pacer = _Pacer(self.clock) if self.config.loop else None
+            # Fraction arithmetic per packet is slow: convert the base once
+            time_base_s = float(stream.time_base) if stream.time_base else 0.0
             for packet in container.demux(stream):
                 if self._stop.is_set():
                     return None, 0.0
@@ -281,7 +283,7 @@ class StreamReader:
                         else StreamState.LIVE
                     )
                     self.sink.on_state(state, None, None)
-                self._emit(packet, info, pacer)
+                self._emit(packet, info, pacer, time_base_s)
                 if packet.is_keyframe:
                     self._measure_skew(container, packet)
             if self.config.loop and live_since is not None:
@@ -301,8 +303,11 @@ class StreamReader:
     def _live_for(self, since: float | None) -> float:
         return 0.0 if since is None else self.clock() - since
 
-    def _emit(self, packet: Any, info: StreamInfo, pacer: _Pacer | None) -> None:
-        pts_s = float(packet.pts * packet.time_base) if packet.pts is not None else None
+    def _emit(
+        self, packet: Any, info: StreamInfo, pacer: _Pacer | None, time_base_s: float
+    ) -> None:
+        pts = packet.pts
+        pts_s = pts * time_base_s if pts is not None else None
         if pacer is not None and pts_s is not None:
             pacer.wait(pts_s, self._stop)
         data = bytes(packet)
