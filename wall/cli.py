@@ -97,7 +97,9 @@ def cmd_models_fetch(args: argparse.Namespace) -> int:
 
     settings = load_settings(Path(args.config)) if args.config else Settings()
     try:
-        results = fetch_all(settings.models.manifests_dir, settings.models.cache_dir)
+        results = fetch_all(
+            settings.models.manifests_dir, settings.models.cache_dir, dynamic_batch=True
+        )
     except (FetchFailed, WeightsHashMismatch, ManifestInvalid) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
