@@ -115,7 +115,11 @@ class CameraStream:
             self._ring.append(packet)
             self._rates.add(packet.received_monotonic_s, len(packet.data))
             self._last_packet_s = packet.received_monotonic_s
-        self._post(self._dispatch, packet)
+        # Waking the loop per packet costs more than the demux itself; a stream
+        # pulled only for its ring (always_on, lingering) skips it. A listener
+        # added meanwhile is safe: it reads the ring, which already holds this.
+        if self._subscribers or self._keyframe_waiters:
+            self._post(self._dispatch, packet)
 
     def on_clock_skew(self, skew_s: float) -> None:
         """Reader thread: the camera clock's offset from ours."""

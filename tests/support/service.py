@@ -51,7 +51,7 @@ async def mint_tokens(settings: Settings) -> dict[Role, str]:
 async def running_service(settings: Settings) -> AsyncIterator[RunningService]:
     """Start the whole service on a free port; stop it on exit."""
     tokens = await mint_tokens(settings)
-    port = settings.api.port or free_port()
+    port = free_port()  # never the configured port: tests run beside other services
     app = create_app(settings)
     config = uvicorn.Config(
         app,
