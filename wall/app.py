@@ -10,7 +10,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from wall.api import cameras, layouts, system, walls
+from wall.api import alarms, cameras, layouts, system, walls
 from wall.api.handlers import install_handlers
 from wall.runtime import Runtime
 from wall.settings import Settings
@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(cameras.router)
     app.include_router(walls.router)
     app.include_router(layouts.router)
+    app.include_router(alarms.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

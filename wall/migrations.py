@@ -68,6 +68,47 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        2,
+        "alarms and their history",
+        """
+        CREATE TABLE alarms (
+            id         TEXT PRIMARY KEY,
+            type       TEXT NOT NULL,
+            originator TEXT NOT NULL,
+            severity   TEXT NOT NULL,
+            status     TEXT NOT NULL CHECK (status IN
+                ('active_unack', 'active_ack', 'cleared_unack', 'cleared_ack')),
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            cleared_at TEXT,
+            acked_at   TEXT,
+            acked_by   TEXT,
+            count      INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),
+            latched    INTEGER NOT NULL DEFAULT 0 CHECK (latched IN (0, 1)),
+            domain     TEXT,
+            details    TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+        );
+        -- one active alarm per (type, originator), whatever the code does
+        CREATE UNIQUE INDEX alarms_one_active ON alarms (type, originator)
+            WHERE status IN ('active_unack', 'active_ack');
+        CREATE INDEX alarms_key ON alarms (type, originator, started_at);
+        CREATE INDEX alarms_started ON alarms (started_at);
+        CREATE INDEX alarms_updated ON alarms (updated_at);
+        CREATE INDEX alarms_open ON alarms (status, latched);
+        CREATE TABLE alarm_events (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            alarm_id   TEXT NOT NULL REFERENCES alarms (id),
+            at         TEXT NOT NULL,
+            actor      TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            from_value TEXT,
+            to_value   TEXT,
+            note       TEXT
+        );
+        CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, id);
+        """,
+    ),
 )
 """Ordered schema migrations; append new ones, never edit applied ones."""
 

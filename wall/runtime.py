@@ -15,6 +15,7 @@ from types import TracebackType
 from devices.camera import CameraStream
 from devices.fleet import CameraFleet
 from devices.health import StreamHealth
+from wall.alarm_service import AlarmService
 from wall.auth import Authenticator, bootstrap_secret_from_env
 from wall.event_bus import EventBus
 from wall.health import ComponentHealth, Status, camera_component
@@ -43,6 +44,7 @@ class Runtime:
         self._authenticator: Authenticator | None = None
         self._walls: WallService | None = None
         self._panels: PanelOutputs | None = None
+        self._alarms: AlarmService | None = None
 
     @property
     def store(self) -> SqliteStore:
@@ -71,6 +73,13 @@ class Runtime:
         if self._walls is None:
             raise RuntimeError("runtime not started")
         return self._walls
+
+    @property
+    def alarms(self) -> AlarmService:
+        """The alarms (after start)."""
+        if self._alarms is None:
+            raise RuntimeError("runtime not started")
+        return self._alarms
 
     @property
     def panels(self) -> PanelOutputs:
@@ -117,6 +126,9 @@ class Runtime:
             WallService(
                 settings.walls, self._store, self.bus, lambda: fleet.cameras.keys()
             )
+        )
+        self._alarms = await self._stack.enter_async_context(
+            AlarmService(self._store, self.bus)
         )
         self._panels = await self._stack.enter_async_context(
             PanelOutputs(self._walls, fleet)

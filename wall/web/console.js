@@ -7,15 +7,23 @@ const i18n = makeI18n({
   zh: { title: "大屏控制台", token: "访问令牌", login: "登录", layouts: "场景预案", current: "当前画面",
         cameras: "摄像机", audit: "操作记录", switch: "切换", active: "当前",
         hint: "选择一个画面窗口，再点击摄像机推送上墙；也可直接拖放。", pushed: "已推送", switched: "已切换",
-        selectTile: "请先选择一个画面窗口", badToken: "令牌无效", lang: "English", rev: "版本" },
+        selectTile: "请先选择一个画面窗口", badToken: "令牌无效", lang: "English", rev: "版本",
+        alarms: "告警", ack: "确认", force: "强制确认", noAlarms: "暂无告警", acked: "已确认", latched: "已解除·待确认",
+        ackedMsg: "已确认告警", forceAsk: "强制确认会同时解除该告警（记入操作记录）。继续？",
+        critical: "紧急", major: "重要", minor: "次要", warning: "警告", indeterminate: "不确定" },
   en: { title: "Wall console", token: "Access token", login: "Log in", layouts: "Layouts", current: "On the wall",
         cameras: "Cameras", audit: "Audit trail", switch: "Switch", active: "active",
         hint: "Select a tile, then click a camera to push it to the wall; or drag a camera onto a tile.",
         pushed: "pushed", switched: "switched", selectTile: "select a tile first", badToken: "invalid token",
-        lang: "中文", rev: "rev" },
+        lang: "中文", rev: "rev",
+        alarms: "Alarms", ack: "Ack", force: "Force", noAlarms: "no active alarms", acked: "acked",
+        latched: "cleared · awaiting ack", ackedMsg: "alarm acknowledged",
+        forceAsk: "A forced ack also clears the alarm (audited). Continue?",
+        critical: "critical", major: "major", minor: "minor", warning: "warning", indeterminate: "indeterminate" },
 });
 const t = i18n.t;
-const state = { token: null, walls: [], wallId: null, wall: null, layouts: [], cameras: [], selectedTile: null };
+const state = { token: null, role: null, walls: [], wallId: null, wall: null, layouts: [], cameras: [], selectedTile: null,
+                alarms: [] };
 window.citywallConsole = state;  // inspected by the browser tests
 const $ = (id) => document.getElementById(id);
 
@@ -148,9 +156,61 @@ async function loadAudit() {
   } catch { /* a role without audit rights simply sees no trail */ }
 }
 
+// ---- alarms: active (and latched) alarms with an Ack button, refreshed on alarm.* events
+const CAN_ACK = new Set(["admin", "duty_officer"]);
+
+async function loadAlarms() {
+  try {
+    state.alarms = (await api(state.token, "/api/v1/alarms?status=active&limit=200")).alarms;
+  } catch (err) { state.alarms = []; $("alarm-count").textContent = err.message; return; }
+  renderAlarms();
+}
+
+function renderAlarms() {
+  const list = $("alarms");
+  $("alarm-count").textContent = state.alarms.length ? `(${state.alarms.length})` : "";
+  if (!state.alarms.length) {
+    const li = document.createElement("li");
+    li.className = "none";
+    li.textContent = t("noAlarms");
+    list.replaceChildren(li);
+    return;
+  }
+  list.replaceChildren(...state.alarms.map((a) => {
+    const li = document.createElement("li");
+    Object.assign(li.dataset, { alarm: a.id, severity: a.severity, status: a.status, latched: String(a.latched) });
+    const when = new Date(a.started_at).toLocaleString(i18n.state.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
+    li.innerHTML = '<span class="sev"></span><span class="what"></span><small class="when"></small><span class="actions"></span>';
+    li.querySelector(".sev").textContent = t(a.severity);
+    li.querySelector(".what").textContent = `${a.type} · ${a.originator.kind}:${a.originator.id}${a.count ? ` ×${a.count + 1}` : ""}`;
+    li.querySelector(".when").textContent = `${when}${a.latched ? ` · ${t("latched")}` : a.acknowledged ? ` · ${t("acked")} ${a.acked_by}` : ""}`;
+    const actions = li.querySelector(".actions");
+    if (!a.acknowledged && CAN_ACK.has(state.role)) actions.append(ackButton(a, false));
+    if (a.active && state.role === "admin") actions.append(ackButton(a, true));
+    return li;
+  }));
+}
+
+function ackButton(alarm, forced) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = forced ? "force" : "ack";
+  b.textContent = forced ? t("force") : t("ack");
+  b.addEventListener("click", async () => {
+    if (forced && !confirm(t("forceAsk"))) return;
+    b.disabled = true;
+    try {
+      await api(state.token, `/api/v1/alarms/${encodeURIComponent(alarm.id)}/ack`, { method: "POST", json: { forced } });
+      message(`${t("ackedMsg")}: ${alarm.type} · ${alarm.originator.id}`);
+    } catch (err) { message(err.message, true); b.disabled = false; }
+    loadAlarms();
+  });
+  return b;
+}
+
 function listen() {
   const ws = new WebSocket(wsUrl("/api/v1/ws", state.token));
-  ws.onopen = () => ws.send(JSON.stringify({ type: "subscribe", topics: ["wall.*", "camera.*", "layout.*"] }));
+  ws.onopen = () => ws.send(JSON.stringify({ type: "subscribe", topics: ["wall.*", "camera.*", "layout.*", "alarm.*"] }));
   ws.onmessage = (msg) => {
     const ev = JSON.parse(msg.data);
     if (ev.type !== "event") return;
@@ -160,6 +220,10 @@ function listen() {
       if (cam) { cam.streams.main.health.state = ev.data.state; renderCameras(); }
     }
     if (ev.topic.startsWith("layout.")) { refreshLayouts(); }
+    if (ev.topic.startsWith("alarm.")) {
+      loadAlarms();
+      if (ev.topic !== "alarm.raised" && ev.topic !== "alarm.updated") loadAudit();
+    }
   };
   ws.onclose = () => setTimeout(listen, 2000);
 }
@@ -177,6 +241,7 @@ async function start() {
   try {
     const me = await api(state.token, "/api/v1/me");
     $("who").textContent = `${me.name} (${me.role})`;
+    state.role = me.role;
   } catch (err) {
     $("login").hidden = false;
     $("login-error").textContent = err.status === 401 ? t("badToken") : err.message;
@@ -198,6 +263,7 @@ async function start() {
   }));
   renderCameras();
   loadAudit();
+  loadAlarms();
   listen();
   if (state.walls.length) selectWall(state.walls[0].id);
 }
@@ -208,7 +274,7 @@ $("login").addEventListener("submit", (ev) => {
   saveToken(state.token);
   start();
 });
-$("lang").addEventListener("click", () => { i18n.toggle(); $("lang").textContent = t("lang"); renderLayouts(); loadAudit(); });
+$("lang").addEventListener("click", () => { i18n.toggle(); $("lang").textContent = t("lang"); renderLayouts(); loadAudit(); renderAlarms(); });
 i18n.apply();
 $("lang").textContent = t("lang");
 state.token = loadToken();

@@ -7,10 +7,17 @@ import { startLiveView } from "/static/webrtc.js";
 const i18n = makeI18n({
   zh: { connecting: "连接中…", disconnected: "与服务器断开，正在重连…", token: "访问令牌", login: "登录",
         lost: "信号中断", removed: "摄像机已移除", noData: "暂无数据", allOffline: "全部信号中断",
-        noMap: "离线示意图（无底图）", unsupported: "编码不支持", badToken: "令牌无效" },
+        noMap: "离线示意图（无底图）", unsupported: "编码不支持", badToken: "令牌无效",
+        noAlarms: "暂无告警", alarmsUnavailable: "告警暂不可用", acked: "已确认", unacked: "未确认", latched: "已解除·待确认",
+        critical: "紧急", major: "重要", minor: "次要", warning: "警告", indeterminate: "不确定",
+        crowding: "人员聚集", intrusion: "区域入侵", loitering: "逗留徘徊", water_level: "水位超限" },
   en: { connecting: "connecting…", disconnected: "disconnected, reconnecting…", token: "Access token", login: "Log in",
         lost: "signal lost", removed: "camera removed", noData: "no data yet", allOffline: "all sources offline",
-        noMap: "offline schematic (no base map)", unsupported: "unsupported codec", badToken: "invalid token" },
+        noMap: "offline schematic (no base map)", unsupported: "unsupported codec", badToken: "invalid token",
+        noAlarms: "no active alarms", alarmsUnavailable: "alarms unavailable", acked: "acked", unacked: "unacked",
+        latched: "cleared · awaiting ack", critical: "critical", major: "major", minor: "minor", warning: "warning",
+        indeterminate: "indeterminate", crowding: "crowding", intrusion: "intrusion", loitering: "loitering",
+        water_level: "water level" },
 });
 const t = i18n.t;
 const wallId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
@@ -181,6 +188,111 @@ function tourView(tile, c) {
   return view;
 }
 
+// ---- alarms: one list shared by every alarm tile, kept current from the event
+// WebSocket (alarm.*). A snapshot is fetched after each (re)subscription and every
+// minute; events that arrive while it loads are applied after it, in order.
+const SEVERITY_RANK = { critical: 4, major: 3, minor: 2, warning: 1, indeterminate: 0 };
+const SEVERITY_COLOUR = { critical: "#ff3b30", major: "#ff8c00", minor: "#ffcc00", warning: "#4da3ff", indeterminate: "#8ea4d2" };
+const alarmFeed = { alarms: new Map(), views: new Set(), ws: null, loaded: false, error: null, pending: null, timer: null };
+window.citywallAlarms = alarmFeed;  // inspected by the browser tests
+
+function mergeAlarm(a) {
+  const known = alarmFeed.alarms.get(a.id);
+  if (known && known.updated_at > a.updated_at) return;  // fixed-width UTC text: text order is time order
+  if (a.active || a.latched) alarmFeed.alarms.set(a.id, a); else alarmFeed.alarms.delete(a.id);
+}
+
+async function resyncAlarms() {
+  if (alarmFeed.pending) return;
+  alarmFeed.pending = [];
+  try {
+    const body = await api(state.token, "/api/v1/alarms?status=active&limit=1000");
+    alarmFeed.alarms = new Map(body.alarms.map((a) => [a.id, a]));
+    for (const a of alarmFeed.pending) mergeAlarm(a);
+    alarmFeed.loaded = true; alarmFeed.error = null;
+  } catch (err) { alarmFeed.error = err; }
+  alarmFeed.pending = null;
+  for (const v of alarmFeed.views) v.draw();
+}
+
+function watchAlarms() {
+  clearTimeout(alarmFeed.stopTimer);
+  if (alarmFeed.ws) return;
+  const ws = new WebSocket(wsUrl("/api/v1/ws", state.token));
+  alarmFeed.ws = ws;
+  ws.onopen = () => ws.send(JSON.stringify({ type: "subscribe", topics: ["alarm.*"] }));
+  ws.onmessage = (msg) => {
+    const ev = JSON.parse(msg.data);
+    if (ev.type === "subscribed") { resyncAlarms(); return; }
+    if (ev.type !== "event" || !ev.topic.startsWith("alarm.")) return;
+    if (alarmFeed.pending) { alarmFeed.pending.push(ev.data); return; }
+    mergeAlarm(ev.data);
+    for (const v of alarmFeed.views) v.draw();
+  };
+  ws.onclose = () => {
+    alarmFeed.ws = null;
+    if (alarmFeed.views.size) setTimeout(watchAlarms, 2000);
+  };
+  if (!alarmFeed.timer) alarmFeed.timer = setInterval(resyncAlarms, 60000);  // a safety net for dropped events
+}
+
+function unwatchAlarmsSoon() {  // a layout switch often brings another alarm tile at once
+  clearTimeout(alarmFeed.stopTimer);
+  alarmFeed.stopTimer = setTimeout(() => {
+    if (alarmFeed.views.size) return;
+    clearInterval(alarmFeed.timer); alarmFeed.timer = null;
+    const ws = alarmFeed.ws; alarmFeed.ws = null; ws?.close();
+  }, 5000);
+}
+
+function alarmRow(a, scale) {
+  const colour = SEVERITY_COLOUR[a.severity] || "#8ea4d2";
+  const row = document.createElement("div");
+  Object.assign(row.dataset, { alarm: a.id, severity: a.severity, status: a.status, latched: String(a.latched) });
+  row.style.cssText = `display:flex;align-items:center;gap:.6em;padding:.15em .5em;flex:none;border-left:${Math.max(3, 10 * scale)}px solid ${colour};`
+    + `background:rgba(255,255,255,${a.acknowledged ? 0.03 : 0.1});${a.latched ? `outline:2px dashed ${colour};outline-offset:-2px;` : ""}`;
+  const cell = (text, css) => { const el = document.createElement("span"); el.textContent = text; el.style.cssText = css; return el; };
+  const when = new Date(a.started_at).toLocaleTimeString(i18n.state.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
+  row.append(
+    cell(t(a.severity), `color:#000;background:${colour};padding:0 .35em;border-radius:.2em;font-weight:700;font-size:.8em`),
+    cell(`${t(a.type)} · ${a.originator.id}`, "flex:1;white-space:nowrap;overflow:hidden;text-overflow:ellipsis"),
+    cell(a.count ? `×${a.count + 1}` : "", "color:#9fb3dc"),
+    cell(when, "font-variant-numeric:tabular-nums;color:#9fb3dc"),
+    cell(a.latched ? t("latched") : a.acknowledged ? t("acked") : t("unacked"),
+      `font-size:.8em;color:${a.acknowledged ? "#6d7fa6" : colour}`),
+  );
+  return row;
+}
+
+function alarmListView(c, scale) {
+  // Honours the tile's filter (min_severity, domain, include_acknowledged) and limit.
+  const filter = c.filter || {};
+  const el = document.createElement("div");
+  el.className = "alarm-list";
+  el.style.cssText = `position:absolute;inset:0;display:flex;flex-direction:column;gap:${Math.max(2, 8 * scale)}px;`
+    + `padding:calc(var(--title-px,28px) * 1.7) ${Math.max(4, 14 * scale)}px 0;overflow:hidden;font-size:${Math.max(11, 34 * scale)}px`;
+  const view = { el };
+  view.draw = () => {
+    const minRank = SEVERITY_RANK[filter.min_severity || "warning"] ?? 0;
+    const shown = [...alarmFeed.alarms.values()]
+      .filter((a) => (a.active || a.latched) && (SEVERITY_RANK[a.severity] ?? 0) >= minRank
+        && (!filter.domain || a.domain === filter.domain)
+        && (filter.include_acknowledged !== false || !a.acknowledged))
+      .sort((a, b) => (SEVERITY_RANK[b.severity] ?? 0) - (SEVERITY_RANK[a.severity] ?? 0)
+        || (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0) || (a.id < b.id ? -1 : 1))
+      .slice(0, c.limit || 20);
+    el.dataset.count = String(shown.length);
+    if (shown.length) { el.replaceChildren(...shown.map((a) => alarmRow(a, scale))); return; }
+    const text = alarmFeed.loaded ? t("noAlarms") : alarmFeed.error ? t("alarmsUnavailable") : t("connecting");
+    el.replaceChildren(placeholder(text, alarmFeed.error && !alarmFeed.loaded ? alarmFeed.error.message : ""));
+  };
+  view.close = () => { alarmFeed.views.delete(view); if (!alarmFeed.views.size) unwatchAlarmsSoon(); };
+  alarmFeed.views.add(view);
+  watchAlarms();
+  view.draw();
+  return view;
+}
+
 function contentView(tile, scale) {
   const c = tile.content;
   const w = tile.tile_wh[0] * scale, h = tile.tile_wh[1] * scale;
@@ -197,7 +309,8 @@ function contentView(tile, scale) {
     }
     case "map": return mapView(c, w, h);
     case "empty": return { el: document.createElement("div"), close() {} };
-    default: {  // sensor, alarm_list, case_list, grid_stats: their data arrives with later capabilities
+    case "alarm_list": return alarmListView(c, scale);
+    default: {  // sensor, case_list, grid_stats: their data arrives with later capabilities
       const detail = c.station_id || c.admin_unit_id || c.kind;
       return { el: placeholder(t("noData"), detail), close() {} };
     }
