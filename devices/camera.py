@@ -91,6 +91,8 @@ class CameraStream:
         self._info: StreamInfo | None = None
         self._last_packet_s: float | None = None
         self._clock_skew_s: float | None = None
+        self._packet_count = 0
+        self._count_at_stall = 0
         self._keyframe_waiters: list[asyncio.Future[bool]] = []
         self._closed = False
 
@@ -115,6 +117,7 @@ class CameraStream:
             self._ring.append(packet)
             self._rates.add(packet.received_monotonic_s, len(packet.data))
             self._last_packet_s = packet.received_monotonic_s
+            self._packet_count += 1
         # Waking the loop per packet costs more than the demux itself; a stream
         # pulled only for its ring (always_on, lingering) skips it. A listener
         # added meanwhile is safe: it reads the ring, which already holds this.
@@ -287,15 +290,25 @@ class CameraStream:
         if idle and lingered and self._reader.running:
             log.info("%s idle, closing", self.key)
             self._reader.request_stop()
-        if self._state is StreamState.LIVE:
-            with self._lock:
-                last = self._last_packet_s
-            if last is not None and now_s - last > self.policy.stall_after_s:
-                self._set_state(
-                    StreamState.STALLED,
-                    FailureReason.STALLED,
-                    "no packet within the stall timeout",
-                )
+        with self._lock:
+            last, count = self._last_packet_s, self._packet_count
+        fresh = last is not None and now_s - last <= self.policy.stall_after_s
+        if self._state is StreamState.LIVE and last is not None and not fresh:
+            self._count_at_stall = count
+            self._set_state(
+                StreamState.STALLED,
+                FailureReason.STALLED,
+                "no packet within the stall timeout",
+            )
+        elif (
+            self._state is StreamState.STALLED
+            and self._reason is FailureReason.STALLED
+            and fresh
+            and count - self._count_at_stall >= 3
+        ):
+            # the same connection flows again (a network hiccup); a single
+            # late packet (FFmpeg flushing its last frame) does not count
+            self._set_state(StreamState.LIVE, None, None)
 
     def begin_close(self) -> None:
         """Stop pulling and wake every subscriber."""

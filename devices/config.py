@@ -136,7 +136,7 @@ class StreamPolicy(_Strict):
 
     open_timeout_s: float = Field(3.0, gt=0, le=30, description="Connect/open timeout.")
     stall_after_s: float = Field(
-        3.0,
+        2.0,
         gt=0,
         le=60,
         description="No packet for this long means the stream stalled.",

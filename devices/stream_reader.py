@@ -88,16 +88,25 @@ def classify_error(err: BaseException) -> OpenFailure:
     return OpenFailure(FailureReason.ERROR, mask_text(str(text)))
 
 
-def _open_options(config: StreamConfig) -> dict[str, str]:
-    scheme = urlsplit(config.url).scheme
-    if scheme in ("rtsp", "rtsps"):
+def _is_rtsp(config: StreamConfig) -> bool:
+    return urlsplit(config.url).scheme in ("rtsp", "rtsps")
+
+
+def _open_options(config: StreamConfig, policy: StreamPolicy) -> dict[str, str]:
+    if _is_rtsp(config):
         # Minimal probing: the SDP already describes the stream. Not
         # fflags=nobuffer: it discards the probed keyframe (field notes).
+        # FFmpeg's own socket timeout (microseconds) bounds connect and every
+        # read: PyAV's timeout= instead runs a callback that takes the GIL on
+        # every I/O poll, and costs more CPU than relaying the stream.
         return {
             "rtsp_transport": config.transport.value,
             "analyzeduration": "0",
             "probesize": "32",
             "rtsp_flags": "prefer_tcp" if config.transport.value == "tcp" else "",
+            # a second beyond the stall: the upkeep tick reports the stall
+            # first, since FFmpeg flushes a buffered frame on its first timeout
+            "timeout": str(int((policy.stall_after_s + 1.0) * 1_000_000)),
         }
     return {}
 
@@ -242,11 +251,13 @@ class StreamReader:
         failure = self._resolve()
         if failure is not None:
             return failure, 0.0
-        timeout = (self.policy.open_timeout_s, self.policy.stall_after_s)
+        timeout = None
+        if not _is_rtsp(self.config):
+            timeout = (self.policy.open_timeout_s, self.policy.stall_after_s)
         try:
             container = av.open(
                 _source_path(self.config.url),
-                options=_open_options(self.config),
+                options=_open_options(self.config, self.policy),
                 timeout=timeout,
             )
         except Exception as err:  # every library failure becomes a state
@@ -291,7 +302,9 @@ class StreamReader:
             return OpenFailure(FailureReason.ENDED, "stream ended"), self._live_for(
                 live_since
             )
-        except av.error.ExitError:
+        except (av.error.ExitError, TimeoutError) as err:
+            if live_since is None and isinstance(err, TimeoutError):
+                return classify_error(err), 0.0  # never got going: a timeout
             return OpenFailure(
                 FailureReason.STALLED, "no packet within the stall timeout"
             ), self._live_for(live_since)

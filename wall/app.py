@@ -10,6 +10,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from wall import log_redaction
 from wall.api import alarms, cameras, layouts, system, walls
 from wall.api.handlers import install_handlers
 from wall.runtime import Runtime
@@ -21,6 +22,7 @@ WEB_DIR = Path(__file__).parent / "web"
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the application for ``settings``; the runtime starts with it."""
+    log_redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

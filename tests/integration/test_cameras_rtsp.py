@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
 import time
 
@@ -255,3 +257,25 @@ async def test_a_viewer_arriving_while_the_idle_stream_stops_keeps_it_open(
         await wait_state(stream, StreamState.LIVE, timeout_s=5)
         assert (await asyncio.wait_for(sub.get(), 5)).is_keyframe
         stream.unsubscribe(sub)
+
+
+async def test_s2_a_silent_camera_is_detected_as_stalled_and_recovers(
+    private_rtsp_server: RtspServerFactory,
+) -> None:
+    # a frozen server keeps the TCP connection open but sends nothing: only
+    # the read timeout can notice (the injected fault is SIGSTOP / SIGCONT)
+    server = private_rtsp_server()
+    assert server.pid is not None
+    async with CameraFleet([camera("c1", server.url("/sub"))], FAST_POLICY) as fleet:
+        stream = fleet.cameras["c1"].stream(StreamRole.MAIN)
+        stream.acquire()
+        await wait_state(stream, StreamState.LIVE)
+        os.kill(server.pid, signal.SIGSTOP)
+        try:
+            waited = await wait_state(stream, StreamState.STALLED, timeout_s=8)
+            assert waited <= FAST_POLICY.stall_after_s + 1.5
+            assert stream.health().reason is FailureReason.STALLED
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        await wait_state(stream, StreamState.LIVE, timeout_s=15)
+        stream.release()

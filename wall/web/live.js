@@ -63,6 +63,7 @@ async function play(tile) {
       token: state.token, stream: params.get("stream") || "auto",
       tileWidth: rect.width * devicePixelRatio, tileHeight: rect.height * devicePixelRatio,
     });
+    tile.view = view;
     tile.pc = view.pc;
     tile.session = view.sessionId;
     tile.codec = view.codec;
@@ -123,6 +124,10 @@ document.getElementById("lang").addEventListener("click", () => {
   localStorage.setItem("citywall.lang", state.lang);
   applyLang();
 });
+
+// Hang up when the page goes away, so the service stops sending at once
+// instead of after ICE consent fails (about 30 s of wasted relaying).
+addEventListener("pagehide", () => { for (const tile of state.tiles.values()) tile.view?.close(); });
 
 if (params.get("lang")) state.lang = params.get("lang");
 applyLang();

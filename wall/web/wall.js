@@ -430,6 +430,7 @@ document.getElementById("login").addEventListener("submit", (ev) => {
   start();
 });
 addEventListener("resize", () => { if (state.msg) { for (const v of state.views.values()) { v.view.close(); v.el.remove(); } state.views.clear(); render(state.msg); } });
+addEventListener("pagehide", () => { for (const v of state.views.values()) v.view.close(); });
 i18n.apply();
 state.token = loadToken();
 if (state.token) start(); else showLogin();
