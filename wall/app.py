@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from wall import log_redaction
-from wall.api import alarms, cameras, layouts, system, walls
+from wall.api import alarms, cameras, detections, layouts, system, walls
 from wall.api.handlers import install_handlers
 from wall.runtime import Runtime
 from wall.settings import Settings
@@ -30,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.runtime = runtime
             app.state.authenticator = runtime.authenticator
             app.state.snapshots = SnapshotService()
+            app.state.detection = runtime.detection
             yield
 
     app = FastAPI(
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(walls.router)
     app.include_router(layouts.router)
     app.include_router(alarms.router)
+    app.include_router(detections.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

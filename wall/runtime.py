@@ -15,8 +15,10 @@ from types import TracebackType
 from devices.camera import CameraStream
 from devices.fleet import CameraFleet
 from devices.health import StreamHealth
+from devices.mqtt_publisher import MqttPublisher
 from wall.alarm_service import AlarmService
 from wall.auth import Authenticator, bootstrap_secret_from_env
+from wall.detection import DetectionService
 from wall.event_bus import EventBus
 from wall.health import ComponentHealth, Status, camera_component
 from wall.panel_outputs import PanelOutputs
@@ -44,6 +46,8 @@ class Runtime:
         self._authenticator: Authenticator | None = None
         self._walls: WallService | None = None
         self._panels: PanelOutputs | None = None
+        self._mqtt: MqttPublisher | None = None
+        self._detection: DetectionService | None = None
         self._alarms: AlarmService | None = None
 
     @property
@@ -89,6 +93,13 @@ class Runtime:
         return self._panels
 
     @property
+    def detection(self) -> DetectionService:
+        """The detector (after start; ``not_configured`` when disabled)."""
+        if self._detection is None:
+            raise RuntimeError("runtime not started")
+        return self._detection
+
+    @property
     def authenticator(self) -> Authenticator:
         """The token authenticator (after start)."""
         if self._authenticator is None:
@@ -132,6 +143,19 @@ class Runtime:
         )
         self._panels = await self._stack.enter_async_context(
             PanelOutputs(self._walls, fleet)
+        )
+        mqtt_config = settings.mqtt.publisher_config() if settings.mqtt else None
+        self._mqtt = await self._stack.enter_async_context(MqttPublisher(mqtt_config))
+        self._detection = await self._stack.enter_async_context(
+            DetectionService(
+                settings.detection,
+                settings.models,
+                fleet,
+                self._store,
+                self.bus,
+                alarms=self._alarms,
+                mqtt=self._mqtt,
+            )
         )
         log.info("runtime started: %d camera(s)", len(settings.cameras))
 
@@ -188,17 +212,33 @@ class Runtime:
                     else 0,
                 },
             ),
-            ComponentHealth(
-                "broker",
-                Status.NOT_CONFIGURED,
-                {"note": "sensor ingestion not enabled"},
-            ),
-            ComponentHealth(
-                "detector", Status.NOT_CONFIGURED, {"note": "detection not enabled"}
-            ),
+            self._broker_health(),
+            self._detection.health()
+            if self._detection is not None
+            else ComponentHealth("detector", Status.DOWN, {}),
         ]
         if self._fleet is not None:
             for camera in self._fleet.cameras.values():
                 streams = {role.value: s for role, s in camera.streams.items()}
                 comps.append(camera_component(camera.id, streams))
         return comps
+
+    def _broker_health(self) -> ComponentHealth:
+        if self._mqtt is None:
+            return ComponentHealth("broker", Status.DOWN, {})
+        h = self._mqtt.health()
+        status = {
+            "not_configured": Status.NOT_CONFIGURED,
+            "connected": Status.OK,
+            "connecting": Status.OK,
+        }.get(h.state, Status.DEGRADED)
+        return ComponentHealth(
+            "broker",
+            status,
+            {
+                "state": h.state,
+                "detail": h.detail,
+                "queued": h.queued,
+                "dropped": h.dropped,
+            },
+        )

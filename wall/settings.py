@@ -10,10 +10,12 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from devices.config import CameraConfig, StreamPolicy
+from devices.mqtt_publisher import MqttPublisherConfig
 from layouts.schema import WallSpec
+from wall.detection_settings import DetectionSettings
 
 
 class _Strict(BaseModel):
@@ -96,6 +98,41 @@ class ModelSettings(_Strict):
     cache_dir: Path = Field(Path("models/.cache"), description="Fetched weights.")
 
 
+class MqttSettings(_Strict):
+    """The MQTT broker: detection events out (``wall/events/...``), availability."""
+
+    url: str = Field(description="mqtt://host[:port] or mqtts://host[:port].")
+    username: str | None = Field(None, description="User name, e.g. ${MQTT_USER}.")
+    password: SecretStr | None = Field(
+        None, description="Password from the environment, e.g. ${MQTT_PASSWORD}."
+    )
+    client_id: str = Field("citywall", min_length=1, description="MQTT client id.")
+    outbox_max: int = Field(
+        1000, ge=1, description="Messages queued while the broker is away."
+    )
+    status_topic: str = Field(
+        "wall/status", description="Retained online/offline availability topic."
+    )
+
+    @model_validator(mode="after")
+    def _valid_url(self) -> MqttSettings:
+        self.publisher_config()  # raises ValueError naming the problem
+        return self
+
+    def publisher_config(self) -> MqttPublisherConfig:
+        """The adapter's configuration (the password is never logged)."""
+        return MqttPublisherConfig.from_url(
+            self.url,
+            username=self.username,
+            password=None
+            if self.password is None
+            else self.password.get_secret_value(),
+            client_id=self.client_id,
+            outbox_max=self.outbox_max,
+            status_topic=self.status_topic,
+        )
+
+
 class ScheduleWindowSettings(_Strict):
     """A weekly window during which a wall shows a layout (e.g. night duty)."""
 
@@ -145,6 +182,10 @@ class Settings(_Strict):
     streams: StreamPolicy = StreamPolicy()
     cameras: tuple[CameraConfig, ...] = ()
     walls: tuple[WallSettings, ...] = ()
+    mqtt: MqttSettings | None = Field(None, description="Broker; none by default.")
+    detection: DetectionSettings = Field(
+        DetectionSettings(), description="Person/vehicle detection (issue 4)."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Settings:
@@ -157,4 +198,13 @@ class Settings(_Strict):
                 if item in seen:
                     raise ValueError(f"duplicate {kind} id {item!r}")
                 seen.add(item)
+        return self
+
+    @model_validator(mode="after")
+    def _detection_cameras(self) -> Settings:
+        unknown = sorted(set(self.detection.cameras) - {c.id for c in self.cameras})
+        if unknown:
+            raise ValueError(
+                "detection.cameras: no camera with id " + ", ".join(map(repr, unknown))
+            )
         return self

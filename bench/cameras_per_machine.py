@@ -1,0 +1,325 @@
+"""Cameras per machine: cameras analysed at 5 fps each while their video is relayed.
+
+Method (one run, the RTSP test server serving ``/main`` (1080p25 High) and
+``/sub`` (640x360, 25 fps) throughout):
+
+1. For a number of cameras N, this process runs the service's own parts:
+   ``CameraFleet`` with N cameras (main ``/main``, sub ``/sub``; separate RTSP
+   sessions), ``LiveViewRelay`` with one WebRTC viewer per camera on the main
+   stream, and ``DetectionService`` (YOLOX-Nano, ``analysis_fps`` 5, batch 4,
+   ``THREADS`` intra-op threads, one crowd zone per camera).
+2. The viewers are N aiortc peers in one child process
+   (``python -m bench.cameras_per_machine --viewers N``) that receive the
+   relayed H.264 without decoding it (aiortc's decoder is replaced by a no-op):
+   the wall's decoding happens on the display machines, not on this server.
+   The child still costs CPU on the same two cores (SRTP, jitter buffer).
+3. After a warm-up, over ``WINDOW_S``: N holds when every camera is analysed
+   at >= 95 % of 5 fps with no stale (lagging) frame, and the relay sends
+   every viewer >= 95 % of 25 frames/s.
+4. N starts at ``START`` and grows by 2 while it holds; after a failure it
+   jumps to N x (mean analysed fps / 5) and then closes the gap between the
+   largest N that held and the smallest that failed (at most ``BUDGET_S``).
+   The capacity is the largest N that held; CPU of the service, the viewers
+   and the RTSP server is reported for every step.
+
+RATIO = capacity / 12 (the issue's target: >= 12 cameras, i.e. ratio >= 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from bench.harness import FPS, BenchResult, CpuWindow, rtsp_server, run_main
+from devices.config import CameraConfig, StreamPolicy
+from devices.fleet import CameraFleet
+from tests.support.rtsp_server import REPO_ROOT
+from wall.core.stream_choice import StreamPreference
+from wall.detection import DetectionService
+from wall.detection_settings import DetectionSettings
+from wall.event_bus import EventBus
+from wall.settings import ModelSettings, WebRtcSettings
+from wall.store import SqliteStore
+from wall.streaming import LiveViewRelay
+
+ANALYSIS_FPS = 5.0
+THREADS = 1  # the service default (2 threads held 8 cameras: spin-waiting)
+START = 12
+WARMUP_S = 5.0
+WINDOW_S = 10.0
+BUDGET_S = 150.0
+REALTIME = 0.95
+TARGET = 12
+MODELS = ModelSettings(
+    manifests_dir=REPO_ROOT / "models", cache_dir=REPO_ROOT / "models" / ".cache"
+)
+
+
+@dataclass
+class Step:
+    """One window of the ramp."""
+
+    n: int
+    ok: bool
+    min_analysed_fps: float
+    mean_analysed_fps: float
+    stale: int
+    min_viewer_fps: float
+    cores: dict[str, float]
+
+    def row(self) -> str:
+        """A line for the report."""
+        cpu = ", ".join(f"{k} {v:.2f}" for k, v in self.cores.items())
+        return (
+            f"n={self.n}: analysed min {self.min_analysed_fps:.2f} / mean "
+            f"{self.mean_analysed_fps:.2f} fps, stale "
+            f"{self.stale}, relay min {self.min_viewer_fps:.1f} fps, cores: {cpu} "
+            f"-> {'ok' if self.ok else 'FAIL'}"
+        )
+
+
+class ViewerProcess:
+    """The child process holding N non-decoding aiortc viewers."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> Self:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.cameras_per_machine", "--viewers", str(self.n),
+            cwd=REPO_ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        return self
+
+    async def recv(self) -> dict[str, Any]:
+        assert self.proc is not None
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), 30)
+        if not line:
+            raise RuntimeError("viewer process ended")
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+    def send(self, data: dict[str, Any]) -> None:
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(data).encode() + b"\n")
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.proc is None:
+            return
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def camera_configs(n: int, main: str, sub: str) -> list[CameraConfig]:
+    return [
+        CameraConfig.model_validate(
+            {
+                "id": f"cam{i + 1:02d}",
+                "name": f"cam{i + 1:02d}",
+                "streams": {"main": {"url": main}, "sub": {"url": sub}},
+            }
+        )
+        for i in range(n)
+    ]
+
+
+def detection_settings(names: list[str]) -> DetectionSettings:
+    zone = {
+        "id": "all",
+        "kind": "crowd",
+        "polygon": [[0, 0], [640, 0], [640, 360], [0, 360]],
+        "crowding": {"warn_ppm2": None, "warn_count": 1000},
+    }
+    return DetectionSettings.model_validate(
+        {
+            "enabled": True,
+            "analysis_fps": ANALYSIS_FPS,
+            "batch_size": 4,
+            "threads": THREADS,
+            "snapshots": False,
+            "cameras": {c: {"zones": [zone]} for c in names},
+        }
+    )
+
+
+async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -> Step:
+    """One step of the ramp with ``n`` cameras."""
+    cameras = camera_configs(n, main, sub)
+    names = [c.id for c in cameras]
+    async with (
+        SqliteStore(workdir / f"bench{n}.sqlite3") as store,
+        CameraFleet(cameras, StreamPolicy()) as fleet,
+        LiveViewRelay(WebRtcSettings(max_viewers=256)) as relay,
+        DetectionService(
+            detection_settings(names), MODELS, fleet, store, EventBus()
+        ) as detection,
+        ViewerProcess(n) as viewers,
+    ):
+        if detection.state != "ok":
+            raise RuntimeError(f"detector {detection.state}: {detection.reason}")
+        for name in names:
+            offer = await viewers.recv()
+            answer = await relay.offer(
+                fleet.cameras[name], offer["sdp"], StreamPreference.MAIN
+            )
+            viewers.send({"sdp": answer.sdp})
+        await viewers.recv()  # ready
+        await asyncio.sleep(WARMUP_S)
+        runs = list(detection.cameras.values())
+        a0, s0 = [r.analysed for r in runs], sum(r.stale for r in runs)
+        sent0 = {s["session_id"]: s["packets_sent"] for s in relay.sessions()}
+        window = CpuWindow(
+            {
+                "service": [os.getpid()],
+                "viewers": [viewers.proc.pid] if viewers.proc else [],
+                "rtsp_server": [server_pid],
+            }
+        )
+        window.start()
+        await asyncio.sleep(WINDOW_S)
+        window.stop()
+        analysed = [
+            (r.analysed - a) / window.wall_s for r, a in zip(runs, a0, strict=True)
+        ]
+        stale = sum(r.stale for r in runs) - s0
+        sent = [
+            (int(str(s["packets_sent"])) - int(str(sent0.get(str(s["session_id"]), 0))))
+            / window.wall_s
+            for s in relay.sessions()
+        ]
+    ok = (
+        min(analysed) >= REALTIME * ANALYSIS_FPS
+        and stale == 0
+        and len(sent) == n
+        and min(sent) >= REALTIME * FPS
+    )
+    cores = {name: window.cores(name) for name in ("service", "viewers", "rtsp_server")}
+    cores |= {"machine": window.machine_cores, "foreign": window.foreign_cores}
+    mean = sum(analysed) / len(analysed)
+    return Step(n, ok, min(analysed), mean, stale, min(sent, default=0.0), cores)
+
+
+async def run() -> BenchResult:
+    """The benchmark."""
+    steps: list[Step] = []
+    t0 = time.monotonic()
+    with (
+        rtsp_server({"/main": "test_main.h264", "/sub": "test_sub.h264"}) as server,
+        tempfile.TemporaryDirectory(prefix="bench-cameras-") as tmp,
+    ):
+        assert server.pid is not None
+        n, best, worst = START, 0, 10**6  # largest that held, smallest that failed
+        while worst - best > 1 and time.monotonic() - t0 < BUDGET_S:
+            step = await measure(
+                n, server.url("/main"), server.url("/sub"), server.pid, Path(tmp)
+            )
+            steps.append(step)
+            print(step.row(), flush=True)
+            if step.ok:
+                best = n
+                n = min(n + 2, worst - 1)
+            else:
+                worst = n
+                # jump to what the analysed rate suggests, then walk up by one
+                guess = int(n * step.mean_analysed_fps / ANALYSIS_FPS)
+                n = max(best + 1, min(n - 1, guess))
+    held = next((s for s in steps if s.n == best and s.ok), None)
+    notes = [s.row() for s in steps]
+    if any(s.cores["foreign"] > 0.15 for s in steps):
+        notes.append("other processes loaded the machine during a window: disturbed")
+    if time.monotonic() - t0 >= BUDGET_S:
+        notes.append(f"ramp stopped after the {BUDGET_S:.0f} s budget")
+    return BenchResult(
+        name="cameras_per_machine",
+        ratio=best / TARGET,
+        ratio_label=(
+            f"{best} cameras analysed at {ANALYSIS_FPS:g} fps while relayed / {TARGET}"
+        ),
+        target_label=f">= {TARGET} cameras (ratio >= 1.0)",
+        passed=best >= TARGET,
+        figures={
+            "capacity_cameras": best,
+            "threads": THREADS,
+            "service_cores_at_capacity": held.cores["service"] if held else None,
+            "viewer_process_cores_at_capacity": held.cores["viewers"] if held else None,
+            "rtsp_server_cores_at_capacity": held.cores["rtsp_server"]
+            if held
+            else None,
+            "machine_busy_cores_at_capacity": held.cores["machine"] if held else None,
+            "cores": os.cpu_count(),
+        },
+        notes=notes,
+    )
+
+
+# ---- the viewer child process ------------------------------------------------------
+class _NullDecoder:
+    """Stands in for aiortc's H.264 decoder: the viewer never decodes."""
+
+    def decode(self, encoded_frame: object) -> list[object]:
+        return []
+
+
+async def viewers_main(n: int) -> None:
+    """Child: N receive-only peers; offers out on stdout, answers in on stdin."""
+    import aiortc.rtcrtpreceiver
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from wall.webrtc_codecs import allow_loopback_candidates
+
+    # the viewers stand in for wall displays: receive, never decode
+    receiver: Any = aiortc.rtcrtpreceiver
+    receiver.get_decoder = lambda codec: _NullDecoder()
+    allow_loopback_candidates()
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    peers = []
+    for _ in range(n):
+        pc = RTCPeerConnection()
+        pc.addTransceiver("video", direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        print(json.dumps({"sdp": pc.localDescription.sdp}), flush=True)
+        answer = json.loads(await reader.readline())
+        await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        peers.append(pc)
+    print(json.dumps({"ready": True}), flush=True)
+    await reader.read()  # until the parent closes stdin
+    for pc in peers:
+        await pc.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--viewers", type=int)
+    args = parser.parse_args()
+    if args.viewers:
+        asyncio.run(viewers_main(args.viewers))
+    else:
+        run_main(run())
