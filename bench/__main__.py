@@ -15,10 +15,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bench import (
+    cameras_per_machine,
     composite_cost,
     first_frame,
     ingest_capacity,
     latency,
+    pipeline_efficiency,
     relay_cost,
     switch_latency,
 )
@@ -31,6 +33,8 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, BenchResult]]] = {
     "ingest_capacity": ingest_capacity.run,
     "switch_latency": switch_latency.run,
     "composite_cost": composite_cost.run,
+    "pipeline_efficiency": pipeline_efficiency.run,
+    "cameras_per_machine": cameras_per_machine.run,
 }
 
 
