@@ -36,6 +36,7 @@ from devices.camera import CameraStream
 from devices.frame_decoder import DecodedFrame, FrameDecoder
 from devices.mqtt_publisher import MqttPublisher
 from tests.integration.camera_helpers import FAST_POLICY, camera
+from tests.support.browser import chromium
 from tests.support.mosquitto import Mosquitto
 from tests.support.rtsp_server import MountSpec, RtspServer
 from tests.support.service import free_port, mint_tokens, running_service
@@ -48,7 +49,7 @@ from wall.auth import Role
 from wall.config_file import ConfigError, parse_settings
 from wall.detection import DetectionService, FrameSource, SourceFactory
 from wall.runtime import Runtime
-from wall.settings import ModelSettings, Settings, StorageSettings
+from wall.settings import ModelSettings, Settings, StorageSettings, WallSettings
 from wall.snapshots import SnapshotService
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.network]
@@ -586,3 +587,74 @@ async def test_the_runtime_runs_its_own_detector_through_the_real_app(
             headers=svc.auth(Role.DUTY_OFFICER),
         )
         assert r.status_code == 200, r.text
+
+
+@pytest.mark.browser
+async def test_a_camera_tile_can_overlay_boxes_and_zone_counts(
+    tmp_path: Path,
+    models: ModelSettings,
+    bus_server: RtspServer,
+) -> None:
+    urls = (bus_server.url("/people_main"), bus_server.url("/people"))
+    zones = [
+        {
+            "id": "all",
+            "name": "全景",
+            "kind": "crowd",
+            "polygon": [[0, 0], [810, 0], [810, 1080], [0, 1080]],
+        }
+    ]
+    settings = site_settings(tmp_path, models, urls, zones)
+    settings = settings.model_copy(
+        update={"walls": (WallSettings(id="main", name="主屏", rows=1, cols=1),)}
+    )
+    layout = {
+        "version": 1,
+        "id": "overlay_1x1",
+        "name": "检测叠加",
+        "domain": "mixed",
+        "for_wall": {"rows": 1, "cols": 1},
+        "tiles": [
+            {
+                "id": "cam",
+                "rect": {"x": 0, "y": 0, "w": 1920, "h": 1080},
+                "title": "公交站",
+                "content": {
+                    "kind": "camera",
+                    "camera_id": "gate",
+                    "overlay_detections": True,
+                },
+            }
+        ],
+    }
+    async with (
+        running_service(settings) as svc,
+        chromium() as browser,
+        httpx.AsyncClient(base_url=svc.base_url) as c,
+    ):
+        assert (
+            await c.post("/api/v1/layouts", json=layout, headers=svc.auth())
+        ).status_code == 201
+        r = await c.post(
+            "/api/v1/walls/main/layout",
+            json={"layout_id": "overlay_1x1"},
+            headers=svc.auth(),
+        )
+        assert r.status_code == 200
+        page = await browser.new_page(viewport={"width": 960, "height": 540})
+        seen: list[int] = []
+        page.on(
+            "response",
+            lambda resp: seen.append(resp.status) if "/analysis" in resp.url else None,
+        )
+        await page.goto(f"{svc.base_url}/wall/main#token={svc.tokens[Role.VIEWER]}")
+        await page.wait_for_selector("canvas.overlay", timeout=10_000)
+        # boxes of the people in the picture are drawn (blue pixels on the overlay)
+        await page.wait_for_function(
+            """() => { const c = document.querySelector('canvas.overlay'); if (!c || !c.width) return false;
+                       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                       for (let i = 0; i < d.length; i += 4) if (d[i+3] > 0 && d[i+2] > 200 && d[i] < 100) return true;
+                       return false }""",
+            timeout=20_000,
+        )
+        assert 200 in seen

@@ -61,8 +61,53 @@ function cameraView(tile, cameraId, stream) {
       view.error = err;
       wrap.replaceChildren(placeholder(err.code === "unsupported_codec" ? t("unsupported") : t("lost"), err.message));
     });
-  view.close = () => { view.closed = true; view.handle?.close(); };
+  view.close = () => { view.closed = true; view.handle?.close(); view.stopOverlay?.(); };
+  if (tile.content.overlay_detections) view.stopOverlay = detectionOverlay(wrap, cameraId);
   return view;
+}
+
+// Boxes and zone counts from the detector, drawn over a camera tile when the
+// tile's content asks for it (overlay_detections). The analysis runs on the
+// camera's sub stream, so its coordinates are scaled to the tile.
+function detectionOverlay(wrap, cameraId) {
+  const canvas = document.createElement("canvas");
+  canvas.className = "overlay";
+  canvas.style.cssText = "position:absolute;inset:0;width:100%;height:100%;pointer-events:none;z-index:1";
+  wrap.append(canvas);
+  let stopped = false;
+  const draw = (a) => {
+    const w = (canvas.width = wrap.clientWidth), h = (canvas.height = wrap.clientHeight);
+    const g = canvas.getContext("2d");
+    g.clearRect(0, 0, w, h);
+    if (!a.frame_wh) return;
+    const sx = w / a.frame_wh[0], sy = h / a.frame_wh[1];
+    g.lineWidth = Math.max(1, w / 400);
+    g.font = `${Math.max(10, w / 45)}px sans-serif`;
+    for (const z of a.zones) {
+      g.strokeStyle = z.alarms?.length ? "#ff3b30" : z.kind === "danger" ? "#ffcc00" : "#2ecc71";
+      g.beginPath();
+      z.polygon.forEach(([x, y], i) => (i ? g.lineTo(x * sx, y * sy) : g.moveTo(x * sx, y * sy)));
+      g.closePath(); g.stroke();
+      const [x0, y0] = z.polygon[0];
+      g.fillStyle = g.strokeStyle;
+      const density = z.density_ppm2 == null ? "" : ` · ${z.density_ppm2.toFixed(1)}/m²`;
+      g.fillText(`${z.name}: ${z.count ?? "–"}${density}`, x0 * sx + 4, y0 * sy + Math.max(12, w / 40));
+    }
+    g.strokeStyle = "#3d9bff";
+    for (const b of a.boxes) {
+      const [x1, y1, x2, y2] = b.xyxy;
+      g.strokeRect(x1 * sx, y1 * sy, (x2 - x1) * sx, (y2 - y1) * sy);
+    }
+  };
+  const poll = async () => {
+    while (!stopped) {
+      try { draw(await api(state.token, `/api/v1/cameras/${encodeURIComponent(cameraId)}/analysis`)); }
+      catch { canvas.getContext("2d")?.clearRect(0, 0, canvas.width, canvas.height); }  // not analysed: no overlay
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  poll();
+  return () => { stopped = true; canvas.remove(); };
 }
 
 function textView(c, scale) {
