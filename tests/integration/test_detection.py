@@ -553,22 +553,27 @@ class MqttProbe:
         return out
 
 
+def whole_picture_site(
+    tmp_path: Path, models: ModelSettings, server: RtspServer
+) -> Settings:
+    """Camera ``gate`` on the people clip, one crowd zone over the whole picture."""
+    urls = (server.url("/people_main"), server.url("/people"))
+    zone = {
+        "id": "all",
+        "name": "全景",
+        "kind": "crowd",
+        "polygon": [[0, 0], [810, 0], [810, 1080], [0, 1080]],
+    }
+    return site_settings(tmp_path, models, urls, [zone])
+
+
 async def test_the_runtime_runs_its_own_detector_through_the_real_app(
     tmp_path: Path,
     models: ModelSettings,
     bus_server: RtspServer,
 ) -> None:
     # the production wiring (Runtime + create_app), not the test-owned detector
-    urls = (bus_server.url("/people_main"), bus_server.url("/people"))
-    zones = [
-        {
-            "id": "all",
-            "name": "全景",
-            "kind": "crowd",
-            "polygon": [[0, 0], [810, 0], [810, 1080], [0, 1080]],
-        }
-    ]
-    settings = site_settings(tmp_path, models, urls, zones)
+    settings = whole_picture_site(tmp_path, models, bus_server)
     async with (
         running_service(settings) as svc,
         httpx.AsyncClient(base_url=svc.base_url) as c,
@@ -595,16 +600,7 @@ async def test_a_camera_tile_can_overlay_boxes_and_zone_counts(
     models: ModelSettings,
     bus_server: RtspServer,
 ) -> None:
-    urls = (bus_server.url("/people_main"), bus_server.url("/people"))
-    zones = [
-        {
-            "id": "all",
-            "name": "全景",
-            "kind": "crowd",
-            "polygon": [[0, 0], [810, 0], [810, 1080], [0, 1080]],
-        }
-    ]
-    settings = site_settings(tmp_path, models, urls, zones)
+    settings = whole_picture_site(tmp_path, models, bus_server)
     settings = settings.model_copy(
         update={"walls": (WallSettings(id="main", name="主屏", rows=1, cols=1),)}
     )
