@@ -1,0 +1,267 @@
+"""The detector in ``/metrics``: state, per-camera analysis and inference figures.
+
+Real parts only: the shared GStreamer RTSP server, the real YOLOX-Nano weights
+from ``models/.cache``, the real runtime and HTTP service. Faults are injected
+only in the weights cache (a corrupt file) and at the frame source (frames
+delivered late, :class:`~tests.integration.test_detection.LateFrames`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from devices.camera import CameraStream
+from devices.frame_decoder import FrameDecoder
+from tests.integration.camera_helpers import FAST_POLICY, camera
+from tests.integration.test_detection import LateFrames, site_settings
+from tests.support.fixtures import SECURE_PASSWORD, SECURE_USER
+from tests.support.rtsp_server import RtspServer
+from tests.support.service import running_service
+from tests.vision.conftest import CACHE_DIR, MODELS_DIR
+from vision.fetch import fetch_all
+from wall.detection import DetectionService, FrameSource
+from wall.metrics import DETECTOR_STATES, DetectorCollector
+from wall.runtime import Runtime
+from wall.settings import ModelSettings, Settings, StorageSettings
+
+pytestmark = [pytest.mark.rtsp, pytest.mark.network]
+
+# the whole 640x360 picture of the ``/sub`` clip
+ZONE = {"id": "all", "kind": "crowd", "polygon": [[0, 0], [640, 0], [640, 360]]}
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def parse(text: str) -> Samples:
+    """Every sample of a Prometheus exposition, keyed by name and sorted labels."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """One sample's value; KeyError names the missing series."""
+    return samples[(name, tuple(sorted(labels.items())))]
+
+
+def detector_states(samples: Samples) -> dict[str, float]:
+    """``citywall_detector_state`` per ``state`` label."""
+    return {
+        s: value(samples, "citywall_detector_state", state=s) for s in DETECTOR_STATES
+    }
+
+
+def detector_series(samples: Samples) -> set[str]:
+    """Names of the detector's series in a scrape."""
+    return {name for name, _ in samples if name.startswith("citywall_detector_")}
+
+
+@pytest.fixture(scope="session")
+def models() -> ModelSettings:
+    fetch_all(MODELS_DIR, CACHE_DIR)
+    return ModelSettings(manifests_dir=MODELS_DIR, cache_dir=CACHE_DIR)
+
+
+async def scrape(base_url: str) -> tuple[str, Samples]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        r = await client.get("/metrics")
+    assert r.status_code == 200, r.text
+    return r.text, parse(r.text)
+
+
+# ---- the production wiring over HTTP ----------------------------------------------
+async def test_metrics_follow_the_detector_analysing_a_real_camera(
+    tmp_path: Path, models: ModelSettings, rtsp_server: RtspServer
+) -> None:
+    # the main stream carries credentials that must never reach a scrape
+    main = rtsp_server.url("/secure", SECURE_USER, SECURE_PASSWORD)
+    settings = site_settings(tmp_path, models, (main, rtsp_server.url("/sub")), [ZONE])
+    async with (
+        running_service(settings) as svc,
+        httpx.AsyncClient(base_url=svc.base_url, headers=svc.auth()) as c,
+    ):
+        async with asyncio.timeout(20):
+            while True:  # the rate window fills over a few seconds
+                before = (await c.get("/api/v1/cameras/gate/analysis")).json()
+                if before["frames_analysed"] >= 10 and before["fps_analysed"] >= 3.5:
+                    break
+                await asyncio.sleep(0.2)
+        text, samples = await scrape(svc.base_url)
+        after = (await c.get("/api/v1/cameras/gate/analysis")).json()
+
+    assert detector_states(samples) == {
+        "ok": 1.0,
+        "unavailable": 0.0,
+        "not_configured": 0.0,
+        "starting": 0.0,
+    }
+    analysed = value(samples, "citywall_detector_frames_analysed_total", camera="gate")
+    assert before["frames_analysed"] <= analysed <= after["frames_analysed"]
+    assert (
+        value(samples, "citywall_detector_frames_skipped_stale_total", camera="gate")
+        == 0.0
+        == after["frames_skipped_stale"]
+    )
+    assert value(samples, "citywall_detector_lagging", camera="gate") == 0.0
+    assert 3.5 <= value(samples, "citywall_detector_fps_analysed", camera="gate") <= 6
+    age = value(samples, "citywall_detector_last_frame_age_seconds", camera="gate")
+    assert 0.0 <= age <= settings.detection.max_frame_age_s
+    # one camera is never in two batches at once and no frame went stale, so
+    # every completed batch analysed exactly one frame
+    batches = value(samples, "citywall_detector_batches_total")
+    assert batches == analysed
+    assert value(samples, "citywall_detector_inference_failures_total") == 0.0
+    seconds = value(samples, "citywall_detector_inference_seconds_total")
+    assert 0.0 < seconds / batches < 1.0  # YOLOX-Nano on one small frame
+    # the video figures are still there beside the detector's
+    assert value(samples, "citywall_stream_state", camera="gate", stream="sub",
+                 state="live") == 1.0  # fmt: skip
+    assert SECURE_PASSWORD not in text and "rtsp://" not in text
+
+
+async def test_a_disabled_detector_exports_its_state_only(
+    tmp_path: Path, models: ModelSettings, rtsp_server: RtspServer
+) -> None:
+    settings = site_settings(
+        tmp_path,
+        models,
+        (rtsp_server.url("/main"), rtsp_server.url("/sub")),
+        [ZONE],
+        enabled=False,  # cameras configured for analysis, but detection is off
+    )
+    async with running_service(settings) as svc:
+        _, samples = await scrape(svc.base_url)
+
+    assert detector_states(samples) == {
+        "ok": 0.0,
+        "unavailable": 0.0,
+        "not_configured": 1.0,
+        "starting": 0.0,
+    }
+    assert detector_series(samples) == {"citywall_detector_state"}
+
+
+async def test_a_model_that_cannot_load_shows_as_unavailable(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    broken = tmp_path / "models"
+    (broken / ".cache").mkdir(parents=True)
+    (broken / "yolox_nano.toml").write_bytes(
+        (MODELS_DIR / "yolox_nano.toml").read_bytes()
+    )
+    (broken / ".cache" / "yolox_nano.onnx").write_bytes(b"not an onnx graph")
+    bad = ModelSettings(manifests_dir=broken, cache_dir=broken / ".cache")
+    urls = (rtsp_server.url("/main"), rtsp_server.url("/sub"))
+    settings = site_settings(tmp_path, bad, urls, [ZONE])
+    async with running_service(settings) as svc:
+        _, samples = await scrape(svc.base_url)
+
+    assert detector_states(samples) == {
+        "ok": 0.0,
+        "unavailable": 1.0,
+        "not_configured": 0.0,
+        "starting": 0.0,
+    }
+    for name in (
+        "citywall_detector_frames_analysed_total",
+        "citywall_detector_frames_skipped_stale_total",
+        "citywall_detector_lagging",
+        "citywall_detector_fps_analysed",
+    ):
+        assert value(samples, name, camera="gate") == 0.0, name
+    for name in (
+        "citywall_detector_batches_total",
+        "citywall_detector_inference_failures_total",
+        "citywall_detector_inference_seconds_total",
+    ):
+        assert value(samples, name) == 0.0, name
+    # no frame was ever looked at, so there is no age to report
+    assert "citywall_detector_last_frame_age_seconds" not in detector_series(samples)
+
+
+# ---- the collector over a detector with a late frame source -------------------------
+@asynccontextmanager
+async def late_gate_detector(settings: Settings) -> AsyncIterator[DetectionService]:
+    """A real detector whose camera ``gate`` gets its frames 1.5 s late."""
+
+    def sources(stream: CameraStream) -> AbstractAsyncContextManager[FrameSource]:
+        if stream.key.camera_id == "gate":
+            return LateFrames(stream, delay_s=1.5)
+        return FrameDecoder(stream)
+
+    # the runtime's own detector stays off: this one has the faulty source
+    quiet = settings.detection.model_copy(update={"enabled": False})
+    runtime_settings = settings.model_copy(update={"detection": quiet})
+    async with (
+        Runtime(runtime_settings) as runtime,
+        DetectionService(
+            settings.detection,
+            settings.models,
+            runtime.fleet,
+            runtime.store,
+            runtime.bus,
+            source_factory=sources,
+        ) as detection,
+    ):
+        yield detection
+
+
+async def test_stale_frames_and_a_lagging_camera_are_counted(
+    tmp_path: Path, models: ModelSettings, rtsp_server: RtspServer
+) -> None:
+    main, sub = rtsp_server.url("/main"), rtsp_server.url("/sub")
+    settings = Settings.model_validate(
+        {
+            "storage": StorageSettings(data_dir=tmp_path / "data"),
+            "streams": FAST_POLICY,
+            "models": models,
+            "cameras": (camera("gate", main, sub), camera("calm", main, sub)),
+            "detection": {
+                "enabled": True,
+                "max_frame_age_s": 1.0,
+                "cameras": {"gate": {"zones": [ZONE]}, "calm": {"zones": [ZONE]}},
+            },
+        }
+    )
+    async with late_gate_detector(settings) as detection:
+        gate, calm = detection.cameras["gate"], detection.cameras["calm"]
+        async with asyncio.timeout(15):
+            while detection.camera_state("gate") != "lagging" or calm.analysed < 5:
+                await asyncio.sleep(0.1)
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(DetectorCollector(detection))
+        samples = parse(generate_latest(registry).decode())
+
+        # no await from the scrape on: the service cannot move, so the scrape
+        # must agree with it exactly
+        def per_camera(name: str, camera_id: str) -> float:
+            return value(samples, f"citywall_detector_{name}", camera=camera_id)
+
+        assert detector_states(samples)["ok"] == 1.0
+        assert per_camera("lagging", "gate") == 1.0
+        assert per_camera("lagging", "calm") == 0.0
+        # every frame of gate is too old: skipped, never analysed
+        assert per_camera("frames_analysed_total", "gate") == 0.0 == gate.analysed
+        assert per_camera("frames_skipped_stale_total", "gate") == gate.stale >= 1
+        assert per_camera("last_frame_age_seconds", "gate") == gate.last_age_s
+        assert per_camera("last_frame_age_seconds", "gate") > 1.0
+        assert per_camera("fps_analysed", "gate") == 0.0
+        assert per_camera("frames_analysed_total", "calm") == calm.analysed >= 5
+        assert per_camera("frames_skipped_stale_total", "calm") == calm.stale
+        assert per_camera("last_frame_age_seconds", "calm") == calm.last_age_s
+        assert per_camera("fps_analysed", "calm") > 0.0
+        assert value(samples, "citywall_detector_batches_total") == detection.batches
+        assert value(samples, "citywall_detector_inference_failures_total") == 0.0
+        assert detection.failures == 0
+        seconds = value(samples, "citywall_detector_inference_seconds_total")
+        assert seconds == detection.inference_s > 0.0
