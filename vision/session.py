@@ -65,6 +65,9 @@ class SessionOptions:
         graph_optimisation: onnxruntime graph optimisation level. "all" is
             about 1.7x faster than "disabled" for YOLOX-Nano on CPU.
         warm_up: Run one batch at creation so the first real frame is not slow.
+        spin_wait: Let idle intra-op threads spin instead of sleeping. Spinning
+            shortens a lone session's latency but burns CPU that the video
+            decoders and relays on the same cores need, so it is off.
     """
 
     providers: tuple[str, ...] = (CPU,)
@@ -73,6 +76,7 @@ class SessionOptions:
     inter_op_threads: int = 1
     graph_optimisation: GraphOptimisation = "all"
     warm_up: bool = True
+    spin_wait: bool = False
 
 
 def _choose_providers(name: str, options: SessionOptions) -> list[str]:
@@ -150,6 +154,9 @@ class ModelSession:
             options.graph_optimisation
         ]
         session_options.log_severity_level = _ORT_WARNINGS_AND_UP
+        session_options.add_session_config_entry(
+            "session.intra_op.allow_spinning", "1" if options.spin_wait else "0"
+        )
         providers = _choose_providers(manifest.name, options)
         try:
             self._session = onnxruntime.InferenceSession(

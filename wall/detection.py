@@ -6,8 +6,10 @@ task on the loop) takes each camera's newest frame at ``analysis_fps``
 (latest-frame-wins); a frame older than ``max_frame_age_s`` is never analysed
 and flags the camera ``lagging`` (X4). Due frames are batched *across*
 cameras. Conversion to BGR, letterbox and postprocessing run in one worker
-thread and ``session.run`` alone in another (HS8); two batches are in flight,
-so one is always prepared while the other runs and the model never waits.
+thread and ``session.run`` alone in a pool of ``workers`` threads (HS8), each
+call single-threaded by default: parallel batches keep the cores busy without
+onnxruntime's intra-op spin-waiting. One batch more than the workers is in
+flight, so one is always prepared while the others run.
 Results come back to the loop, where the tracker, zone counts and the crowding
 / intrusion / loitering state machines step (pure code of :mod:`vision`);
 their changes go to
@@ -67,7 +69,6 @@ __all__ = ["CameraRun", "DetectionService", "FrameSource", "SourceFactory"]
 
 log = logging.getLogger(__name__)
 
-MAX_BATCHES_IN_FLIGHT = 2  # one running, one queued: the worker never idles
 LAG_HOLD_S = 5.0  # a camera stays 'lagging' this long after a stale frame
 NO_FRAME_POLL_S = 0.01  # look again this soon when a due camera has no new frame
 
@@ -197,7 +198,9 @@ class DetectionService:
                                "sha256": identity.sha256,
                                "file_sha256": session.sha256}  # fmt: skip
         self._prep = ThreadPoolExecutor(1, thread_name_prefix="detector-prep")
-        self._infer = ThreadPoolExecutor(1, thread_name_prefix="detector")
+        self._infer = ThreadPoolExecutor(
+            self.settings.workers, thread_name_prefix="detector"
+        )
         try:
             for cid, cam in self.cameras.items():
                 camera = self.fleet.cameras.get(cid)
@@ -255,12 +258,14 @@ class DetectionService:
     async def _schedule(self) -> None:
         period = 1.0 / self.settings.analysis_fps
         size = self.settings.batch_size
+        # one batch more than workers: one is always prepared while they run
+        max_in_flight = self.settings.workers + 1
         async with asyncio.TaskGroup() as tg:
             while True:
                 self._wake.clear()
                 now = self._clock()
                 ready = self._due_frames(now)
-                while ready and self._in_flight < MAX_BATCHES_IN_FLIGHT:
+                while ready and self._in_flight < max_in_flight:
                     chunk, ready = ready[:size], ready[size:]
                     for cam, frame in chunk:
                         cam.busy, cam.last_seq = True, frame.seq

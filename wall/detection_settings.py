@@ -194,7 +194,18 @@ class DetectionSettings(_Strict):
         2.0, gt=0, description="Older frames are skipped; the camera is lagging (X4)."
     )
     batch_size: int = Field(4, ge=1, le=32, description="Frames per inference call.")
-    threads: int = Field(1, ge=1, le=64, description="onnxruntime intra-op threads.")
+    threads: int = Field(
+        1, ge=1, le=64, description="onnxruntime intra-op threads per inference call."
+    )
+    workers: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description=(
+            "Inference calls run at once, each on its own worker thread. "
+            "Parallel batches use the cores without intra-op spin-waiting."
+        ),
+    )
     score_threshold: float | None = Field(
         None, ge=0, le=1, description="Override of the manifest's score threshold."
     )
