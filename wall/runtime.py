@@ -18,13 +18,14 @@ from devices.health import StreamHealth
 from devices.mqtt_publisher import MqttPublisher
 from wall.alarm_service import AlarmService
 from wall.auth import Authenticator, bootstrap_secret_from_env
+from wall.core.stream_choice import StreamPreference
 from wall.detection import DetectionService
 from wall.event_bus import EventBus
 from wall.health import ComponentHealth, Status, camera_component
 from wall.panel_outputs import PanelOutputs
 from wall.settings import Settings
 from wall.store import SqliteStore
-from wall.streaming import LiveViewRelay
+from wall.streaming import LiveViewRelay, stream_role
 from wall.wall_service import WallService
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,15 @@ class Runtime:
         fleet = self._fleet
         self._walls = await self._stack.enter_async_context(
             WallService(
-                settings.walls, self._store, self.bus, lambda: fleet.cameras.keys()
+                settings.walls,
+                self._store,
+                self.bus,
+                lambda: fleet.cameras.keys(),
+                stream_role=lambda camera_id, preference, tile_wh: (
+                    stream_role(
+                        fleet.cameras[camera_id], StreamPreference(preference), tile_wh
+                    ).value
+                ),
             )
         )
         self._alarms = await self._stack.enter_async_context(

@@ -146,6 +146,21 @@ class SourceAnswer:
     session_id: str
 
 
+def stream_role(
+    camera: Camera,
+    preference: StreamPreference = StreamPreference.AUTO,
+    tile_wh: tuple[int, int] | None = None,
+) -> StreamRole:
+    """The stream a viewer of ``camera`` gets for a tile (behaviour S4).
+
+    Uses the sub stream's measured resolution once it has been opened.
+    """
+    has_sub = StreamRole.SUB in camera.streams
+    sub_info = camera.streams[StreamRole.SUB].info if has_sub else None
+    wh = sub_info.resolution_wh if sub_info else None
+    return StreamRole(choose_stream(preference, has_sub, tile_wh, wh))
+
+
 class LiveViewRelay:
     """Owns every WebRTC viewer session; one async component.
 
@@ -224,16 +239,7 @@ class LiveViewRelay:
             LiveViewError: no picture, unsupported codec, or too many viewers.
         """
         self._check_capacity()
-        has_sub = StreamRole.SUB in camera.streams
-        sub_info = camera.streams[StreamRole.SUB].info if has_sub else None
-        role = StreamRole(
-            choose_stream(
-                preference,
-                has_sub,
-                tile_wh,
-                sub_info.resolution_wh if sub_info else None,
-            )
-        )
+        role = stream_role(camera, preference, tile_wh)
         stream, sub = await self._open_stream(camera, role)
         info = stream.info
         if info is None or info.codec is not VideoCodec.H264:

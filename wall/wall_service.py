@@ -48,7 +48,7 @@ from wall.records import AuditEntry
 from wall.settings import WallSettings
 from wall.store import Store
 from wall.wall_codec import state_from_json, state_to_json
-from wall.wall_view import render_wall
+from wall.wall_view import StreamRoleOf, render_wall
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,14 @@ class WallService:
         bus: EventBus,
         camera_ids: Callable[[], Collection[str]],
         now: Callable[[], Instant] = system_now,
+        stream_role: StreamRoleOf | None = None,
     ) -> None:
         self.walls = {w.id: w for w in walls}
         self.store = store
         self.bus = bus
         self.camera_ids = camera_ids
         self.now = now
+        self.stream_role = stream_role
         self.library = LayoutLibrary(store, bus, list(self.walls.values()), camera_ids)
         self.states: dict[str, WallState[TileContent]] = {}
         self.displays: dict[str, Display] = {}
@@ -338,7 +340,12 @@ class WallService:
         """The full render model of a wall (for displays and the API)."""
         wall = self.wall(wall_id)
         return render_wall(
-            wall, wall_id, self.states[wall_id], self.layouts, set(self.camera_ids())
+            wall,
+            wall_id,
+            self.states[wall_id],
+            self.layouts,
+            set(self.camera_ids()),
+            self.stream_role,
         )
 
     def _push(self, wall_id: str) -> None:

@@ -7,7 +7,7 @@ needs earlier messages to draw the current revision.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from layouts import Layout, WallShape, fit_layout_to_wall, place_tiles
@@ -21,10 +21,27 @@ def panel_id(index: int) -> str:
     return str(index)
 
 
-def _content_json(content: TileContent, camera_ids: Collection[str]) -> dict[str, Any]:
+StreamRoleOf = Callable[[str, str, tuple[int, int]], str]
+"""(camera id, stream preference, tile size in wall px) → ``main`` or ``sub``."""
+
+
+def _content_json(
+    content: TileContent,
+    camera_ids: Collection[str],
+    tile_wh: tuple[int, int],
+    stream_role: StreamRoleOf | None,
+) -> dict[str, Any]:
     data: dict[str, Any] = CONTENT.dump_python(content, mode="json")
-    if data.get("kind") == "camera" and data.get("camera_id") not in camera_ids:
-        data["camera_removed"] = True  # W7: the layout still loads
+    if data.get("kind") == "camera":
+        camera_id = str(data.get("camera_id"))
+        if camera_id not in camera_ids:
+            data["camera_removed"] = True  # W7: the layout still loads
+        elif stream_role is not None:
+            # the display asks for exactly this stream, so a tile of the next
+            # layout that shows the same camera and stream keeps its session
+            data["stream_role"] = stream_role(
+                camera_id, str(data.get("stream", "auto")), tile_wh
+            )
     if data.get("kind") == "tour":
         data["items"] = [
             {**item, "camera_removed": item.get("camera_id") not in camera_ids}
@@ -39,10 +56,13 @@ def render_wall(
     state: WallState[TileContent],
     layouts: Mapping[str, Layout],
     camera_ids: Collection[str],
+    stream_role: StreamRoleOf | None = None,
 ) -> dict[str, Any]:
     """The render model of every panel of ``wall`` for ``state``.
 
     A panel whose layout is missing (deleted) renders empty with a note.
+    Camera tiles carry the stream they should show when ``stream_role`` is
+    given.
     """
     screen = state.screen
     fitted: dict[str, Layout] = {}
@@ -91,7 +111,12 @@ def render_wall(
                             piece.crop_rect.h,
                         ],
                         "overridden": tile.id in overrides,
-                        "content": _content_json(content, camera_ids),
+                        "content": _content_json(
+                            content,
+                            camera_ids,
+                            (tile.rect.w, tile.rect.h),
+                            stream_role,
+                        ),
                     }
                 )
         panels.append(entry)

@@ -7,11 +7,10 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from websockets.asyncio.client import connect
 
 from layouts.schema import Domain
@@ -22,7 +21,6 @@ from wall.auth import Role
 from wall.core.alarms import AlarmStatus, EventKind, Originator, Severity
 from wall.errors import Conflict, NotFound
 from wall.event_bus import BusSubscription, EventBus
-from wall.runtime import Runtime
 from wall.settings import Settings, StorageSettings, WallSettings
 from wall.store import SqliteStore
 
@@ -163,10 +161,6 @@ async def test_closed_alarms_in_memory_are_bounded_but_the_store_keeps_all(
         assert back.id == "alarm-0" and back.count == 1
 
 
-def runtime_of(svc: RunningService) -> Runtime:
-    return cast(Runtime, cast(FastAPI, svc.server.config.app).state.runtime)
-
-
 async def _ack(
     c: httpx.AsyncClient, svc: RunningService, alarm_id: str, role: Role, **body: Any
 ) -> httpx.Response:
@@ -183,7 +177,7 @@ async def test_api_lists_acks_and_forces_by_role_and_keeps_alarms_over_restart(
         running_service(settings) as svc,
         httpx.AsyncClient(base_url=svc.base_url) as c,
     ):
-        alarms = runtime_of(svc).alarms
+        alarms = svc.runtime.alarms
         crowd = await alarms.raise_(
             "crowding", BRIDGE, Severity.MAJOR, {"persons": 31, "zone": "riverbank"}
         )
@@ -265,7 +259,7 @@ async def test_websocket_receives_alarm_events(tmp_path: Path) -> None:
         async with connect(url) as ws:
             await ws.send(json.dumps({"type": "subscribe", "topics": ["alarm.*"]}))
             assert json.loads(await ws.recv())["type"] == "subscribed"
-            alarms = runtime_of(svc).alarms
+            alarms = svc.runtime.alarms
             raised = await alarms.raise_("intrusion", BRIDGE, Severity.MAJOR)
             await alarms.acknowledge(raised.id, "duty-1")
             received: list[dict[str, Any]] = []
@@ -297,7 +291,7 @@ async def test_wall_alarm_tile_and_console_ack_follow_events_live(
         chromium() as browser,
         httpx.AsyncClient(base_url=svc.base_url) as c,
     ):
-        alarms = runtime_of(svc).alarms
+        alarms = svc.runtime.alarms
         crowd = await alarms.raise_(
             "crowding", BRIDGE, Severity.MAJOR, domain=Domain.EMERGENCY
         )

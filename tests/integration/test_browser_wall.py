@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -203,3 +204,104 @@ async def test_console_switches_a_layout_by_clicking_and_pushes_a_camera(
         )
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "console.png"))
+
+
+def _camera_layout(layout_id: str, tiles: list[tuple[str, str, int]]) -> dict[str, Any]:
+    """A 2x2-wall layout of small camera tiles: (tile id, camera id, x)."""
+    return {
+        "version": 1,
+        "id": layout_id,
+        "name": layout_id,
+        "domain": "mixed",
+        "for_wall": {"rows": 2, "cols": 2, "panel_w_px": 1920, "panel_h_px": 1080},
+        "tiles": [
+            {
+                "id": tile_id,
+                "title": camera_id,
+                "rect": {"x": x, "y": 0, "w": 640, "h": 360},
+                "content": {"kind": "camera", "camera_id": camera_id},
+            }
+            for tile_id, camera_id, x in tiles
+        ],
+    }
+
+
+async def test_a_switch_keeps_the_session_of_a_camera_both_layouts_show(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    # Milestone-style seamless switching: a camera in the old and the new
+    # layout keeps playing in its new tile (same session, no renegotiation);
+    # only the cameras that change are hung up and called.
+    async with (
+        running_service(site(tmp_path, rtsp_server)) as svc,
+        chromium() as browser,
+        httpx.AsyncClient(base_url=svc.base_url) as c,
+    ):
+        relay = svc.runtime.relay
+        first = _camera_layout("first", [("a", "demo-1", 0), ("b", "demo-2", 640)])
+        second = _camera_layout("second", [("x", "demo-3", 0), ("y", "demo-1", 1280)])
+        for layout in (first, second):
+            r = await c.post("/api/v1/layouts", json=layout, headers=svc.auth())
+            assert r.status_code == 201, r.text
+        r = await c.post(
+            "/api/v1/walls/main/layout", json={"layout_id": "first"}, headers=svc.auth()
+        )
+        assert r.status_code == 200
+        page = await browser.new_page(viewport={"width": 960, "height": 540})
+        await page.goto(
+            f"{svc.base_url}/wall/main?panel=0,0#token={svc.tokens[Role.VIEWER]}"
+        )
+        playing = """(ids) => ids.every(id => {
+            const v = document.querySelector(`.tile[data-tile="${id}"] video`);
+            return v && v.currentTime > 0.3; })"""
+        await page.wait_for_function(playing, arg=["a", "b"], timeout=20_000)
+        # the small tiles ask for the sub stream, chosen by the server
+        state = (await c.get("/api/v1/walls/main", headers=svc.auth())).json()
+        roles = {
+            t["id"]: t["content"]["stream_role"]
+            for p in state["panels"]
+            for t in p["tiles"]
+        }
+        assert roles == {"a": "sub", "b": "sub"}
+        before = {
+            (s["camera_id"], s["stream"]): s["session_id"] for s in relay.sessions()
+        }
+        assert set(before) == {("demo-1", "sub"), ("demo-2", "sub")}
+        await page.evaluate(
+            """() => { document.querySelector('.tile[data-tile="a"] video').dataset.mark = "kept"; }"""
+        )
+        r = await c.post(
+            "/api/v1/walls/main/layout",
+            json={"layout_id": "second"},
+            headers=svc.auth(),
+        )
+        revision = r.json()["revision"]
+        await page.wait_for_function(
+            "(r) => window.citywallWall.revision >= r", arg=revision, timeout=5_000
+        )
+        # the very <video> of demo-1 moved to tile y and keeps playing
+        assert (
+            await page.evaluate(
+                """() => document.querySelector('.tile[data-tile="y"] video')?.dataset.mark"""
+            )
+            == "kept"
+        )
+        t0 = await page.evaluate(
+            """() => document.querySelector('.tile[data-tile="y"] video').currentTime"""
+        )
+        await page.wait_for_function(
+            """(t0) => document.querySelector('.tile[data-tile="y"] video').currentTime > t0 + 0.5""",
+            arg=t0,
+            timeout=5_000,
+        )
+        await page.wait_for_function(playing, arg=["x"], timeout=20_000)
+        async with asyncio.timeout(5):  # demo-2's hang-up reaches the server
+            while True:
+                after = {
+                    (s["camera_id"], s["stream"]): s["session_id"]
+                    for s in relay.sessions()
+                }
+                if set(after) == {("demo-1", "sub"), ("demo-3", "sub")}:
+                    break
+                await asyncio.sleep(0.05)
+        assert after[("demo-1", "sub")] == before[("demo-1", "sub")]

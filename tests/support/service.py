@@ -7,11 +7,14 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import cast
 
 import uvicorn
+from fastapi import FastAPI
 
 from wall.app import create_app
 from wall.auth import Role
+from wall.runtime import Runtime
 from wall.settings import Settings
 from wall.store import SqliteStore
 
@@ -35,6 +38,11 @@ class RunningService:
     def auth(self, role: Role = Role.ADMIN) -> dict[str, str]:
         """Authorization header for ``role``."""
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    @property
+    def runtime(self) -> Runtime:
+        """The service's runtime, for looking at its parts (never for faking)."""
+        return cast(Runtime, cast(FastAPI, self.server.config.app).state.runtime)
 
 
 async def mint_tokens(settings: Settings) -> dict[Role, str]:

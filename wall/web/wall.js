@@ -22,7 +22,7 @@ const i18n = makeI18n({
 const t = i18n.t;
 const wallId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const panelParam = params.get("panel");
-const state = { token: null, revision: null, appliedAtMs: null, msg: null, views: new Map(), cameras: null, health: null };
+const state = { token: null, revision: null, appliedAtMs: null, msg: null, views: new Map(), spare: new Map(), cameras: null, health: null };
 window.citywallWall = state;  // inspected by the browser tests
 const stage = document.getElementById("stage");
 const statusEl = document.getElementById("status");
@@ -63,7 +63,16 @@ function cameraView(tile, cameraId, stream) {
     });
   view.close = () => { view.closed = true; view.handle?.close(); view.stopOverlay?.(); };
   if (tile.content.overlay_detections) view.stopOverlay = detectionOverlay(wrap, cameraId);
+  view.reuseKey = reuseKey(tile.content);
   return view;
+}
+
+// Tiles that show the same camera, stream and overlay can share a live session:
+// on a layout switch such a tile keeps its playing <video> instead of hanging
+// up and negotiating again (no black flash, far less work for every display).
+function reuseKey(c) {
+  if (c.kind !== "camera" || c.camera_removed || !c.stream_role) return null;
+  return `${c.camera_id}|${c.stream_role}|${c.overlay_detections ? 1 : 0}`;
 }
 
 // Boxes and zone counts from the detector, drawn over a camera tile when the
@@ -342,8 +351,12 @@ function contentView(tile, scale) {
   const c = tile.content;
   const w = tile.tile_wh[0] * scale, h = tile.tile_wh[1] * scale;
   switch (c.kind) {
-    case "camera":
-      return c.camera_removed ? { el: placeholder(t("removed"), c.camera_id), close() {} } : cameraView(tile, c.camera_id, c.stream || "auto");
+    case "camera": {
+      if (c.camera_removed) return { el: placeholder(t("removed"), c.camera_id), close() {} };
+      const spare = state.spare.get(reuseKey(c));
+      if (spare?.length) return spare.pop();
+      return cameraView(tile, c.camera_id, c.stream_role || c.stream || "auto");
+    }
     case "tour": return tourView(tile, c);
     case "text": return textView(c, scale);
     case "clock": return clockView(c, scale, h);
@@ -404,7 +417,21 @@ function render(msg) {
   const shown = msg.panel === null || msg.panel === undefined ? msg.panels : [msg.panels[msg.panel]];
   const single = shown.length === 1 && msg.panels.length > 1;
   const scale = single ? Math.min(vw / pw, vh / ph) : Math.min(vw / msg.canvas_wh[0], vh / msg.canvas_wh[1]);
-  const keep = new Set();
+  // 1. retire the tiles that change; their live sessions become spares
+  const wanted = new Map();
+  for (const panel of shown) for (const tile of panel.tiles) {
+    wanted.set(`${panel.index}/${tile.id}`, tileSignature(panel, tile) + `@${scale}`);
+  }
+  state.spare = new Map();
+  for (const [key, v] of state.views) {
+    if (wanted.get(key) === v.sig) continue;
+    v.el.remove();
+    state.views.delete(key);
+    const k = v.view.reuseKey;
+    if (k && !v.view.error && !v.view.closed) (state.spare.get(k) || state.spare.set(k, []).get(k)).push(v.view);
+    else v.view.close();
+  }
+  // 2. build the new tiles, taking a spare session where one fits
   for (const panel of shown) {
     let pel = stage.querySelector(`.panel[data-index="${panel.index}"]`);
     if (!pel) { pel = document.createElement("div"); pel.className = "panel"; pel.dataset.index = panel.index; stage.append(pel); }
@@ -413,17 +440,16 @@ function render(msg) {
     pel.dataset.layout = panel.layout_id || "";
     for (const tile of panel.tiles) {
       const key = `${panel.index}/${tile.id}`;
-      const sig = tileSignature(panel, tile) + `@${scale}`;
-      keep.add(key);
       let v = state.views.get(key);
-      if (v && v.sig !== sig) { v.view.close(); v.el.remove(); v = null; }
-      if (!v) { v = buildTile(tile, scale); v.sig = sig; state.views.set(key, v); pel.append(v.el); }
+      if (!v) { v = buildTile(tile, scale); v.sig = wanted.get(key); state.views.set(key, v); pel.append(v.el); }
       Object.assign(v.el.style, { left: `${tile.rect[0] * scale}px`, top: `${tile.rect[1] * scale}px`,
         width: `${tile.rect[2] * scale}px`, height: `${tile.rect[3] * scale}px`, zIndex: String(tile.z) });
       refreshTileState(v);
     }
   }
-  for (const [key, v] of state.views) if (!keep.has(key)) { v.view.close(); v.el.remove(); state.views.delete(key); }
+  // 3. hang up the sessions no new tile took
+  for (const views of state.spare.values()) for (const view of views) view.close();
+  state.spare = new Map();
   for (const pel of stage.querySelectorAll(".panel")) if (!shown.some((p) => String(p.index) === pel.dataset.index)) pel.remove();
   state.revision = msg.revision;
   requestAnimationFrame(() => {
