@@ -45,6 +45,7 @@ from vision.density import CrowdingState, ZoneCount, step_crowding, zone_counts
 from vision.errors import InferenceFailed, ManifestInvalid, ModelUnavailable
 from vision.hazards import HazardState, IntrusionRule, step_intrusion, step_loitering
 from vision.manifest import load_manifests
+from vision.motion import THUMB_WH, MotionState, step_motion
 from vision.pipeline import DetectionPipeline, PreparedBatch
 from vision.session import ModelSession, SessionOptions
 from vision.tracker import TrackerState, update_tracks
@@ -105,6 +106,7 @@ class CameraRun:
     stale: int = 0
     last_age_s: float | None = None
     lagging_until_s: float = -math.inf
+    motion: MotionState = field(default_factory=MotionState)
     rate: RateWindow = field(default_factory=lambda: RateWindow(5.0))
 
 
@@ -308,15 +310,37 @@ class DetectionService:
         return False
 
     def _prepare(
-        self, frames: list[DecodedFrame]
-    ) -> tuple[list[NDArray[np.uint8]], PreparedBatch]:
-        """Prep thread: convert to BGR and letterbox into one batch tensor."""
+        self, frames: list[DecodedFrame], gates: list[MotionState]
+    ) -> tuple[list[NDArray[np.uint8]], PreparedBatch | None, list[MotionState]]:
+        """Prep thread: BGR, motion gate, and one letterboxed batch of the rest.
+
+        Returns the BGR pictures, the batch of the frames that need the model
+        (None if none does) and each camera's new gate state (unchanged when
+        gating is off). A frame needs the model unless its gate skipped it.
+        """
         if self.pipeline is None:
             raise InferenceFailed(self.settings.model, "model not loaded")
         bgrs = [
             np.asarray(f.frame.to_ndarray(format="bgr24"), np.uint8) for f in frames
         ]
-        return bgrs, self.pipeline.preprocess(bgrs)
+        gating = self.settings.motion_gating
+        if not gating.enabled:
+            return bgrs, self.pipeline.preprocess(bgrs), gates
+        rule, stepped = gating.rule(), []
+        for frame, gate in zip(frames, gates, strict=True):
+            w, h = THUMB_WH  # from the luma plane: no colour conversion needed
+            thumb = frame.frame.reformat(width=w, height=h, format="gray")
+            stepped.append(
+                step_motion(
+                    rule,
+                    gate,
+                    np.asarray(thumb.to_ndarray(), np.uint8),
+                    frame.received_monotonic_s,
+                )
+            )
+        moving = [bgr for bgr, (_, run) in zip(bgrs, stepped, strict=True) if run]
+        batch = self.pipeline.preprocess(moving) if moving else None
+        return bgrs, batch, [state for state, _ in stepped]
 
     def _run(self, tensor: NDArray[np.float32]) -> tuple[NDArray[np.float32], float]:
         """Inference thread: one batched run and nothing else (runs back to back)."""
@@ -330,16 +354,30 @@ class DetectionService:
         changes: list[tuple[DetectionChange, FrameContext]] = []
         try:
             frames = [f for _, f in chunk]
-            bgrs, batch = await loop.run_in_executor(self._prep, self._prepare, frames)
-            out, seconds = await loop.run_in_executor(
-                self._infer, self._run, batch.tensor
+            gates = [cam.motion for cam, _ in chunk]
+            bgrs, batch, gates = await loop.run_in_executor(
+                self._prep, self._prepare, frames, gates
             )
-            if self.pipeline is None:
-                raise InferenceFailed(self.settings.model, "model not loaded")
-            post = self.pipeline.postprocess
-            results = await loop.run_in_executor(self._prep, post, out, batch.infos)
-            self.batches += 1
-            self.inference_s += seconds
+            inferred: list[tuple[Detection, ...]] = []
+            if batch is not None:
+                out, seconds = await loop.run_in_executor(
+                    self._infer, self._run, batch.tensor
+                )
+                if self.pipeline is None:
+                    raise InferenceFailed(self.settings.model, "model not loaded")
+                post = self.pipeline.postprocess
+                inferred = await loop.run_in_executor(
+                    self._prep, post, out, batch.infos
+                )
+                self.batches += 1
+                self.inference_s += seconds
+            fresh = iter(inferred)
+            results = []
+            for (cam, _), gate in zip(chunk, gates, strict=True):
+                skipped = gate.skipped > cam.motion.skipped
+                # an unchanged picture: the last detections still describe it
+                results.append(cam.detections if skipped else next(fresh))
+                cam.motion = gate
             for (cam, frame), bgr, dets in zip(chunk, bgrs, results, strict=True):
                 stepped = self._step(cam, frame, bgr, dets)
                 changes.extend((c, self._context(cam, c.zone_id)) for c in stepped)
@@ -433,6 +471,9 @@ class DetectionService:
             "cameras": len(self.cameras),
             "fps_analysed": round(sum(map(self.fps_analysed, self.cameras)), 2),
             "batches": self.batches,
+            "frames_skipped_unchanged": sum(
+                c.motion.skipped for c in self.cameras.values()
+            ),
             "inference_failures": self.failures,
             "mean_batch_ms": round(1000 * self.inference_s / max(1, self.batches), 1),
         }

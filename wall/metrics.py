@@ -112,6 +112,11 @@ class DetectorCollector(Collector):
             "Frames skipped for being older than max_frame_age_s",
             labels=labels,
         )
+        unchanged = CounterMetricFamily(
+            "citywall_detector_frames_skipped_unchanged",
+            "Frames not inferred because the picture had not changed (motion gating)",
+            labels=labels,
+        )
         lagging = GaugeMetricFamily(
             "citywall_detector_lagging",
             "1 while the camera's frames arrive too old to analyse",
@@ -131,13 +136,14 @@ class DetectorCollector(Collector):
             key = [camera_id]
             analysed.add_metric(key, cam.analysed)
             stale.add_metric(key, cam.stale)
+            unchanged.add_metric(key, cam.motion.skipped)
             lagging.add_metric(
                 key, 1.0 if d.camera_state(camera_id) == "lagging" else 0.0
             )
             fps.add_metric(key, d.fps_analysed(camera_id))
             if cam.last_age_s is not None:  # no frame looked at yet: no age
                 age.add_metric(key, cam.last_age_s)
-        yield from (analysed, stale, lagging, fps, age)
+        yield from (analysed, stale, unchanged, lagging, fps, age)
         batches = CounterMetricFamily(
             "citywall_detector_batches", "Inference batches completed"
         )

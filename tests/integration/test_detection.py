@@ -328,6 +328,45 @@ async def test_bus_clip_raises_exactly_one_crowding_alarm_then_clears_it(
     assert health.detail["state"] == "ok"
 
 
+async def test_motion_gating_skips_still_frames_and_keeps_the_alarm_timing(
+    tmp_path: Path, models: ModelSettings, bus_server: RtspServer
+) -> None:
+    # the clip is a still photo, then a still grey picture: with gating on the
+    # model sees the first frame of each, one frame per max_skip_s, and the
+    # change; the rules step on every analysed frame with the carried boxes
+    kerb = {"id": "kerb", "name": "公交站", "kind": "crowd", "polygon": KERB,
+            "crowding": {"warn_ppm2": None, "warn_count": 3, "min_duration_s": 2}}  # fmt: skip
+    urls = (
+        bus_server.url("/people_then_empty_main"),
+        bus_server.url("/people_then_empty"),
+    )
+    settings = site_settings(
+        tmp_path, models, urls, [kerb],
+        motion_gating={"enabled": True, "max_skip_s": 2.0},
+    )  # fmt: skip
+    alarms = RecordingAlarms()
+    async with detection_site(settings, alarms=alarms) as site:
+        await alarms.wait_for("raise", "crowding", timeout_s=20)
+        await alarms.wait_for("clear", "crowding", timeout_s=PEOPLE_S + 4)
+        analysis = (await site.get("/api/v1/cameras/gate/analysis")).json()
+        analysed, batches = (
+            site.detection.cameras["gate"].analysed,
+            site.detection.batches,
+        )
+    ops = [op for op, _ in alarms.of("crowding")]
+    assert ops[0] == "raise" and ops[-1] == "clear"
+    assert ops.count("raise") == 1 and ops.count("clear") == 1
+    first = alarms.of("crowding")[0][1]
+    rise_s = (_t(first, "at") - _t(first, "started_at")).total_seconds()
+    assert 1.9 <= rise_s <= 2.5, rise_s
+    assert first["count"] >= 3  # carried boxes, not zero
+    skipped = analysis["frames_skipped_unchanged"]
+    # most analysed frames were still: far fewer inferences than frames
+    assert skipped >= analysed // 2, (skipped, analysed)
+    assert batches <= analysed - skipped + 1
+    assert analysis["frames_analysed"] >= analysed - 5
+
+
 async def test_intrusion_is_armed_only_while_its_condition_holds(
     tmp_path: Path, models: ModelSettings, bus_server: RtspServer
 ) -> None:

@@ -115,6 +115,7 @@ async def camera_analysis(
         "fps_analysed": round(service.fps_analysed(camera_id), 2),
         "frames_analysed": cam.analysed,
         "frames_skipped_stale": cam.stale,
+        "frames_skipped_unchanged": cam.motion.skipped,
         "last_frame_age_s": None
         if cam.last_age_s is None
         else round(cam.last_age_s, 3),
