@@ -6,16 +6,16 @@ Method (one run, the RTSP test server serving ``/main`` (1080p25 High) and
 1. For a number of cameras N, this process runs the service's own parts:
    ``CameraFleet`` with N cameras (main ``/main``, sub ``/sub``; separate RTSP
    sessions), ``LiveViewRelay`` with one WebRTC viewer per camera on the main
-   stream, and ``DetectionService`` (YOLOX-Nano, ``analysis_fps`` 5, batch 4,
-   ``THREADS`` intra-op threads, one crowd zone per camera).
-2. The viewers are N aiortc peers in one child process
-   (``python -m bench.cameras_per_machine --viewers N``) that receive the
-   relayed H.264 without decoding it (aiortc's decoder is replaced by a no-op):
-   the wall's decoding happens on the display machines, not on this server.
-   The child still costs CPU on the same two cores (SRTP, jitter buffer).
+   stream, and ``DetectionService`` (YOLOX-Nano, ``analysis_fps`` 5, the
+   service's default batch size, threads and workers, one crowd zone per camera).
+2. The viewers are N aiortc peers in one child process (:mod:`bench.viewers`)
+   that receive the relayed H.264 without decoding it: the wall's decoding
+   happens on the display machines, not on this server. The child still runs
+   on the same two cores (ICE, SRTP, RTP reassembly), so it runs at
+   ``nice`` ``VIEWER_NICE`` and its CPU is reported separately.
 3. After a warm-up, over ``WINDOW_S``: N holds when every camera is analysed
    at >= 95 % of 5 fps with no stale (lagging) frame, and the relay sends
-   every viewer >= 95 % of 25 frames/s.
+   every viewer >= 95 % of 25 frames/s (frames received are reported too).
 4. N starts at ``START`` and grows by 2 while it holds; after a failure it
    jumps to N x (mean analysed fps / 5) and then closes the gap between the
    largest N that held and the smallest that failed (at most ``BUDGET_S``).
@@ -23,26 +23,30 @@ Method (one run, the RTSP test server serving ``/main`` (1080p25 High) and
    and the RTSP server is reported for every step.
 
 RATIO = capacity / 12 (the issue's target: >= 12 cameras, i.e. ratio >= 1).
+For the machine's speed in this run, the raw model throughput with the same
+workers, threads and batch (nothing else running) is measured first and
+reported with the cameras it alone could serve at 5 fps.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
-import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+
+import numpy as np
 
 from bench.harness import FPS, BenchResult, CpuWindow, rtsp_server, run_main
+from bench.viewers import ViewerProcess
 from devices.config import CameraConfig, StreamPolicy
 from devices.fleet import CameraFleet
 from tests.support.rtsp_server import REPO_ROOT
+from vision.manifest import load_manifest
+from vision.session import ModelSession, SessionOptions
 from wall.core.stream_choice import StreamPreference
 from wall.detection import DetectionService
 from wall.detection_settings import DetectionSettings
@@ -52,7 +56,8 @@ from wall.store import SqliteStore
 from wall.streaming import LiveViewRelay
 
 ANALYSIS_FPS = 5.0
-THREADS = 1  # the service default (2 threads held 8 cameras: spin-waiting)
+DEFAULTS = DetectionSettings()  # threads and workers: the service's defaults
+VIEWER_NICE = 10  # the stand-in displays yield the CPU to the server
 START = 12
 WARMUP_S = 5.0
 WINDOW_S = 10.0
@@ -74,6 +79,7 @@ class Step:
     mean_analysed_fps: float
     stale: int
     min_viewer_fps: float
+    min_received_fps: float
     cores: dict[str, float]
 
     def row(self) -> str:
@@ -82,56 +88,10 @@ class Step:
         return (
             f"n={self.n}: analysed min {self.min_analysed_fps:.2f} / mean "
             f"{self.mean_analysed_fps:.2f} fps, stale "
-            f"{self.stale}, relay min {self.min_viewer_fps:.1f} fps, cores: {cpu} "
+            f"{self.stale}, relay min {self.min_viewer_fps:.1f} fps (received min "
+            f"{self.min_received_fps:.1f}), cores: {cpu} "
             f"-> {'ok' if self.ok else 'FAIL'}"
         )
-
-
-class ViewerProcess:
-    """The child process holding N non-decoding aiortc viewers."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> Self:
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.cameras_per_machine", "--viewers", str(self.n),
-            cwd=REPO_ROOT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        return self
-
-    async def recv(self) -> dict[str, Any]:
-        assert self.proc is not None
-        assert self.proc.stdout is not None
-        line = await asyncio.wait_for(self.proc.stdout.readline(), 30)
-        if not line:
-            raise RuntimeError("viewer process ended")
-        data: dict[str, Any] = json.loads(line)
-        return data
-
-    def send(self, data: dict[str, Any]) -> None:
-        assert self.proc is not None
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(data).encode() + b"\n")
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.proc is None:
-            return
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 10)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 def camera_configs(n: int, main: str, sub: str) -> list[CameraConfig]:
@@ -158,8 +118,6 @@ def detection_settings(names: list[str]) -> DetectionSettings:
         {
             "enabled": True,
             "analysis_fps": ANALYSIS_FPS,
-            "batch_size": 4,
-            "threads": THREADS,
             "snapshots": False,
             "cameras": {c: {"zones": [zone]} for c in names},
         }
@@ -177,7 +135,7 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
         DetectionService(
             detection_settings(names), MODELS, fleet, store, EventBus()
         ) as detection,
-        ViewerProcess(n) as viewers,
+        ViewerProcess(n, nice=VIEWER_NICE) as viewers,
     ):
         if detection.state != "ok":
             raise RuntimeError(f"detector {detection.state}: {detection.reason}")
@@ -192,10 +150,11 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
         runs = list(detection.cameras.values())
         a0, s0 = [r.analysed for r in runs], sum(r.stale for r in runs)
         sent0 = {s["session_id"]: s["packets_sent"] for s in relay.sessions()}
+        got0 = await viewers.frames()
         window = CpuWindow(
             {
                 "service": [os.getpid()],
-                "viewers": [viewers.proc.pid] if viewers.proc else [],
+                "viewers": [viewers.pid] if viewers.pid else [],
                 "rtsp_server": [server_pid],
             }
         )
@@ -206,6 +165,10 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
             (r.analysed - a) / window.wall_s for r, a in zip(runs, a0, strict=True)
         ]
         stale = sum(r.stale for r in runs) - s0
+        got = [
+            (b - a) / window.wall_s
+            for a, b in zip(got0, await viewers.frames(), strict=True)
+        ]
         sent = [
             (int(str(s["packets_sent"])) - int(str(sent0.get(str(s["session_id"]), 0))))
             / window.wall_s
@@ -220,11 +183,43 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
     cores = {name: window.cores(name) for name in ("service", "viewers", "rtsp_server")}
     cores |= {"machine": window.machine_cores, "foreign": window.foreign_cores}
     mean = sum(analysed) / len(analysed)
-    return Step(n, ok, min(analysed), mean, stale, min(sent, default=0.0), cores)
+    return Step(
+        n, ok, min(analysed), mean, stale, min(sent, default=0.0),
+        min(got, default=0.0), cores,
+    )  # fmt: skip
+
+
+def raw_throughput(seconds: float = 5.0) -> float:
+    """Frames/s of the bare model with the service's workers and threads."""
+    manifest = load_manifest(MODELS.manifests_dir / "yolox_nano.toml")
+    options = SessionOptions(intra_op_threads=DEFAULTS.threads)
+    session = ModelSession.open(manifest, MODELS.cache_dir, options)
+    width, height = manifest.input_wh
+    batch = DEFAULTS.batch_size
+    tensor = np.full((batch, 3, height, width), 114, dtype=np.float32)
+    counts = [0] * DEFAULTS.workers
+    t0 = time.perf_counter()
+    stop = t0 + seconds
+
+    def worker(i: int) -> None:
+        while time.perf_counter() < stop:
+            session.run(tensor)
+            counts[i] += batch
+
+    threads = [
+        threading.Thread(target=worker, args=(i,)) for i in range(DEFAULTS.workers)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - t0)
 
 
 async def run() -> BenchResult:
     """The benchmark."""
+    raw_fps = await asyncio.to_thread(raw_throughput)
+    print(f"raw model: {raw_fps:.1f} frames/s", flush=True)
     steps: list[Step] = []
     t0 = time.monotonic()
     with (
@@ -263,7 +258,11 @@ async def run() -> BenchResult:
         passed=best >= TARGET,
         figures={
             "capacity_cameras": best,
-            "threads": THREADS,
+            "threads": DEFAULTS.threads,
+            "workers": DEFAULTS.workers,
+            "batch_size": DEFAULTS.batch_size,
+            "raw_model_fps": raw_fps,
+            "raw_model_cameras_at_5fps": raw_fps / ANALYSIS_FPS,
             "service_cores_at_capacity": held.cores["service"] if held else None,
             "viewer_process_cores_at_capacity": held.cores["viewers"] if held else None,
             "rtsp_server_cores_at_capacity": held.cores["rtsp_server"]
@@ -276,50 +275,5 @@ async def run() -> BenchResult:
     )
 
 
-# ---- the viewer child process ------------------------------------------------------
-class _NullDecoder:
-    """Stands in for aiortc's H.264 decoder: the viewer never decodes."""
-
-    def decode(self, encoded_frame: object) -> list[object]:
-        return []
-
-
-async def viewers_main(n: int) -> None:
-    """Child: N receive-only peers; offers out on stdout, answers in on stdin."""
-    import aiortc.rtcrtpreceiver
-    from aiortc import RTCPeerConnection, RTCSessionDescription
-
-    from wall.webrtc_codecs import allow_loopback_candidates
-
-    # the viewers stand in for wall displays: receive, never decode
-    receiver: Any = aiortc.rtcrtpreceiver
-    receiver.get_decoder = lambda codec: _NullDecoder()
-    allow_loopback_candidates()
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
-    )
-    peers = []
-    for _ in range(n):
-        pc = RTCPeerConnection()
-        pc.addTransceiver("video", direction="recvonly")
-        await pc.setLocalDescription(await pc.createOffer())
-        print(json.dumps({"sdp": pc.localDescription.sdp}), flush=True)
-        answer = json.loads(await reader.readline())
-        await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
-        peers.append(pc)
-    print(json.dumps({"ready": True}), flush=True)
-    await reader.read()  # until the parent closes stdin
-    for pc in peers:
-        await pc.close()
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--viewers", type=int)
-    args = parser.parse_args()
-    if args.viewers:
-        asyncio.run(viewers_main(args.viewers))
-    else:
-        run_main(run())
+    run_main(run())
