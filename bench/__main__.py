@@ -22,6 +22,7 @@ from bench import (
     latency,
     pipeline_efficiency,
     relay_cost,
+    stream_selection,
     switch_latency,
 )
 from bench.harness import BenchResult, machine
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, BenchResult]]] = {
     "composite_cost": composite_cost.run,
     "pipeline_efficiency": pipeline_efficiency.run,
     "cameras_per_machine": cameras_per_machine.run,
+    "stream_selection": stream_selection.run,
 }
 
 

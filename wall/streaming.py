@@ -93,6 +93,7 @@ class RelayTrack(MediaStreamTrack):
         self.source = source
         self.subscriber = subscriber
         self.packets_sent = 0
+        self.bytes_sent = 0
         self._anchor_s: float | None = None
         self._last_ts = -BACKLOG_STEP_TICKS
 
@@ -117,6 +118,7 @@ class RelayTrack(MediaStreamTrack):
         out.pts = self._timestamp(packet, time.monotonic())
         out.time_base = Fraction(1, VIDEO_CLOCK_HZ)
         self.packets_sent += 1
+        self.bytes_sent += len(packet.data)
         return out
 
     def stop(self) -> None:
@@ -206,6 +208,7 @@ class LiveViewRelay:
                 **shows,
                 "state": pc.connectionState,
                 "packets_sent": track.packets_sent,
+                "bytes_sent": track.bytes_sent,
                 "dropped_packets": track.subscriber.dropped_packets,
             }
             for sid, (pc, track, shows) in self._peers.items()
