@@ -9,6 +9,11 @@ Target (issue 3): p95 ≤ 200 ms; the ratio is p95 over that limit. The same
 run also measures the same switches with every camera tile a placeholder,
 which isolates the display feed and the page's own rendering.
 
+A camera tile of the new layout that shows the same camera and stream as a
+tile of the old one takes over its playing session instead of negotiating a
+new one (as a real wall does); the run reports how many sessions the pages
+started and kept, since the six layouts share the demo's four cameras.
+
 Run: ``.venv/bin/python -m bench.switch_latency``.
 """
 
@@ -16,14 +21,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
 import httpx
+from playwright.async_api import Page
 
-from bench.harness import BenchResult, percentile, run_main
+from bench.harness import (
+    BenchResult,
+    CpuWindow,
+    foreign_load_note,
+    percentile,
+    run_main,
+)
 from tests.support.browser import chromium
 from tests.support.service import RunningService, running_service
 from wall.auth import Role
@@ -71,6 +84,16 @@ async def _switch(
     return [at - t0_ms for at in await _acks(client, svc, int(r.json()["revision"]))]
 
 
+async def _session_counts(pages: list[Page]) -> dict[str, int]:
+    """Live sessions the pages started and kept across switches, summed."""
+    total = {"started": 0, "kept": 0}
+    for page in pages:
+        counts = await page.evaluate("() => window.citywallWall.sessions")
+        for key in total:
+            total[key] += int(counts[key])
+    return total
+
+
 async def measure(with_cameras: bool) -> dict[str, Any]:
     """Latencies of ``SWITCHES`` switches seen by 12 panel pages."""
     with TemporaryDirectory() as tmp:
@@ -96,13 +119,34 @@ async def measure(with_cameras: bool) -> dict[str, Any]:
             await asyncio.sleep(3.0)  # let camera tiles settle
             samples: list[float] = []
             spreads: list[float] = []
+            parts: dict[str, list[float]] = {"feed": [], "build": [], "paint": []}
+            before = await _session_counts(pages)
+            window = CpuWindow({"bench": [os.getpid()]})
+            window.start()
             async with httpx.AsyncClient(base_url=svc.base_url) as client:
                 for i in range(SWITCHES):
+                    t0_ms = time.time() * 1000
                     lat = await _switch(client, svc, LAYOUTS[(i + 1) % len(LAYOUTS)])
                     samples.extend(lat)
+                    for page in pages:
+                        tm = await page.evaluate("() => window.citywallWall.timing")
+                        parts["feed"].append(tm["receivedMs"] - t0_ms)
+                        parts["build"].append(tm["builtMs"] - tm["receivedMs"])
+                        parts["paint"].append(tm["paintedMs"] - tm["builtMs"])
                     spreads.append(max(lat) - min(lat))
                     await asyncio.sleep(0.5)
+            window.stop()
+            after = await _session_counts(pages)
             return {
+                **{f"{k}_p95_ms": percentile(v, 95) for k, v in parts.items()},
+                **{f"{k}_p50_ms": percentile(v, 50) for k, v in parts.items()},
+                "sessions_started": after["started"] - before["started"],
+                "sessions_kept": after["kept"] - before["kept"],
+                "machine_cores": window.machine_cores,
+                "foreign_cores": window.foreign_cores,
+                "notes": foreign_load_note(
+                    "with cameras" if with_cameras else "no cameras", window
+                ),
                 "samples": len(samples),
                 "p50_ms": percentile(samples, 50),
                 "p95_ms": percentile(samples, 95),
@@ -131,8 +175,24 @@ async def run() -> BenchResult:
             "first_to_last_panel_p95_ms": live["spread_p95_ms"],
             "no_cameras_p50_ms": bare["p50_ms"],
             "no_cameras_p95_ms": bare["p95_ms"],
+            **{
+                f"with_cameras_{part}_{q}_ms": live[f"{part}_{q}_ms"]
+                for part in ("feed", "build", "paint")
+                for q in ("p50", "p95")
+            },
+            "with_cameras_sessions_started": live["sessions_started"],
+            "with_cameras_sessions_kept": live["sessions_kept"],
+            "with_cameras_machine_cores": live["machine_cores"],
+            "with_cameras_foreign_cores": live["foreign_cores"],
+            "no_cameras_foreign_cores": bare["foreign_cores"],
         },
         notes=[
+            *live["notes"],
+            *bare["notes"],
+            "feed = API call until the page has the message; build = the page's DOM "
+            "update; paint = until the next animation frame",
+            "sessions_kept: camera tiles of the new layout that took over a playing "
+            "session of the old one (same camera and stream) instead of a new one",
             "latency = page's epoch time at the frame after the DOM update minus the "
             "epoch time just before the API call (one machine, one clock)",
             "no_cameras: the same layouts with every camera tile a placeholder, i.e. "
