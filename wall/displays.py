@@ -13,7 +13,9 @@ class Display:
     """A connected wall display (one browser, one panel or the whole wall).
 
     Its mailbox holds only the newest render: a display that was slow to
-    read skips straight to the current revision.
+    read skips straight to the current revision. ``scale`` is its device
+    pixels per wall pixel (1.0 for a full-size panel), which sets the streams
+    its camera tiles take.
     """
 
     display_id: str
@@ -21,6 +23,7 @@ class Display:
     panel: int | None
     principal: str
     connected_at: datetime
+    scale: float = 1.0
     applied_revision: int | None = None
     applied_at_ms: float | None = None
     _latest: dict[str, Any] | None = None

@@ -336,37 +336,79 @@ class WallService:
         await self.library.delete(layout_id, actor, shown_on=users)
 
     # ---- displays -----------------------------------------------------------------
-    def render(self, wall_id: str) -> dict[str, Any]:
-        """The full render model of a wall (for displays and the API)."""
+    def render(self, wall_id: str, scale: float = 1.0) -> dict[str, Any]:
+        """The full render model of a wall (for displays and the API).
+
+        Args:
+            wall_id: The wall.
+            scale: Device pixels per wall pixel of the display it is for: a
+                tile's stream is the smallest that covers the tile as drawn
+                (S4), so a scaled-down overview takes sub streams.
+        """
         wall = self.wall(wall_id)
+        role, scaled = self.stream_role, None
+        if role is not None:
+
+            def scaled(camera_id: str, preference: str, wh: tuple[int, int]) -> str:
+                drawn = (max(1, round(wh[0] * scale)), max(1, round(wh[1] * scale)))
+                return role(camera_id, preference, drawn)
+
         return render_wall(
             wall,
             wall_id,
             self.states[wall_id],
             self.layouts,
             set(self.camera_ids()),
-            self.stream_role,
+            scaled,
         )
 
     def _push(self, wall_id: str) -> None:
-        render = self.render(wall_id)
+        renders: dict[float, dict[str, Any]] = {}  # one per display scale
         for display in self.displays.values():
             if display.wall_id == wall_id:
-                display.offer(render)
+                if display.scale not in renders:
+                    renders[display.scale] = self.render(wall_id, display.scale)
+                display.offer(renders[display.scale])
 
     def attach_display(
-        self, wall_id: str, panel: int | None, principal: str
+        self,
+        wall_id: str,
+        panel: int | None,
+        principal: str,
+        viewport_wh: tuple[int, int] | None = None,
     ) -> Display:
-        """Register a display; it receives the current state at once (W6)."""
+        """Register a display; it receives the current state at once (W6).
+
+        Args:
+            wall_id: The wall.
+            panel: The panel it shows, or None for the whole wall.
+            principal: Who connected it.
+            viewport_wh: Its drawing area in device pixels, if it said; the
+                default is a full-size panel (or wall).
+        """
         wall = self.wall(wall_id)
         if panel is not None and not 0 <= panel < wall.rows * wall.cols:
             raise NotFound("panel_not_found", f"wall {wall_id!r} has no panel {panel}")
+        scale = 1.0
+        if viewport_wh is not None:
+            w, h = (
+                (wall.panel_w_px, wall.panel_h_px)
+                if panel is not None
+                else (wall.canvas_w_px, wall.canvas_h_px)
+            )
+            # rounded, so that displays of one size share one render
+            scale = round(min(viewport_wh[0] / w, viewport_wh[1] / h), 3) or 0.001
         self._display_seq += 1
         display = Display(
-            f"d{self._display_seq}", wall_id, panel, principal, datetime.now(UTC)
+            f"d{self._display_seq}",
+            wall_id,
+            panel,
+            principal,
+            datetime.now(UTC),
+            scale=scale,
         )
         self.displays[display.display_id] = display
-        display.offer(self.render(wall_id))
+        display.offer(self.render(wall_id, scale))
         return display
 
     def detach_display(self, display: Display) -> None:

@@ -206,8 +206,10 @@ async def test_console_switches_a_layout_by_clicking_and_pushes_a_camera(
         await page.screenshot(path=str(ARTIFACTS / "console.png"))
 
 
-def _camera_layout(layout_id: str, tiles: list[tuple[str, str, int]]) -> dict[str, Any]:
-    """A 2x2-wall layout of small camera tiles: (tile id, camera id, x)."""
+def _camera_layout(
+    layout_id: str, tiles: list[tuple[str, str, int, int]]
+) -> dict[str, Any]:
+    """A 2x2-wall layout of 16:9 camera tiles: (tile id, camera id, x, width)."""
     return {
         "version": 1,
         "id": layout_id,
@@ -218,10 +220,10 @@ def _camera_layout(layout_id: str, tiles: list[tuple[str, str, int]]) -> dict[st
             {
                 "id": tile_id,
                 "title": camera_id,
-                "rect": {"x": x, "y": 0, "w": 640, "h": 360},
+                "rect": {"x": x, "y": 0, "w": w, "h": w * 9 // 16},
                 "content": {"kind": "camera", "camera_id": camera_id},
             }
-            for tile_id, camera_id, x in tiles
+            for tile_id, camera_id, x, w in tiles
         ],
     }
 
@@ -238,8 +240,14 @@ async def test_a_switch_keeps_the_session_of_a_camera_both_layouts_show(
         httpx.AsyncClient(base_url=svc.base_url) as c,
     ):
         relay = svc.runtime.relay
-        first = _camera_layout("first", [("a", "demo-1", 0), ("b", "demo-2", 640)])
-        second = _camera_layout("second", [("x", "demo-3", 0), ("y", "demo-1", 1280)])
+        first = _camera_layout(
+            "first", [("a", "demo-1", 0, 640), ("b", "demo-2", 640, 640)]
+        )
+        # y is 1280x720 in wall pixels: main on a full-size panel, but drawn at
+        # half size on this page, so sub like a: the session carries over
+        second = _camera_layout(
+            "second", [("x", "demo-3", 0, 640), ("y", "demo-1", 640, 1280)]
+        )
         for layout in (first, second):
             r = await c.post("/api/v1/layouts", json=layout, headers=svc.auth())
             assert r.status_code == 201, r.text
@@ -305,3 +313,11 @@ async def test_a_switch_keeps_the_session_of_a_camera_both_layouts_show(
                     break
                 await asyncio.sleep(0.05)
         assert after[("demo-1", "sub")] == before[("demo-1", "sub")]
+        # the API renders for a full-size panel, where y needs the main stream
+        state = (await c.get("/api/v1/walls/main", headers=svc.auth())).json()
+        roles = {
+            t["id"]: t["content"]["stream_role"]
+            for p in state["panels"]
+            for t in p["tiles"]
+        }
+        assert roles == {"x": "sub", "y": "main"}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from tests.integration.camera_helpers import camera
 from tests.support.service import RunningService, running_service
@@ -230,3 +233,56 @@ async def test_bad_tile_pushes_say_what_is_wrong(
         )
         assert r.status_code == 422
         assert r.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("viewport", "expected"),
+    [
+        ("1920x1080", "main"),  # a full-size panel: the 960x540 tile is main
+        ("640x360", "sub"),  # drawn at a third of that: sub covers it
+        (None, "main"),  # no size given: assume a full-size panel
+    ],
+)
+async def test_a_display_gets_the_streams_for_the_size_it_draws_at(
+    tmp_path: Path, viewport: str | None, expected: str
+) -> None:
+    layout = {
+        "version": 1, "id": "quad", "name": "quad", "domain": "mixed",
+        "for_wall": {"rows": 2, "cols": 2, "panel_w_px": 1920, "panel_h_px": 1080},
+        "tiles": [{"id": "q", "rect": {"x": 0, "y": 0, "w": 960, "h": 540},
+                   "content": {"kind": "camera", "camera_id": "demo-1"}}],
+    }  # fmt: skip
+    with_sub = camera("demo-1", "rtsp://127.0.0.1:9/main", "rtsp://127.0.0.1:9/sub")
+    settings = site(tmp_path).model_copy(update={"cameras": (with_sub,)})
+    async with (
+        running_service(settings) as svc,
+        httpx.AsyncClient(base_url=svc.base_url) as c,
+    ):
+        r = await c.post("/api/v1/layouts", json=layout, headers=svc.auth())
+        assert r.status_code == 201, r.text
+        r = await c.post(
+            "/api/v1/walls/duty/layout", json={"layout_id": "quad"}, headers=svc.auth()
+        )
+        assert r.status_code == 200, r.text
+        query = f"panel=0,0&access_token={svc.tokens[Role.VIEWER]}"
+        if viewport:
+            query += f"&viewport={viewport}"
+        url = svc.base_url.replace("http", "ws") + f"/api/v1/walls/duty/ws?{query}"
+        async with websockets.connect(url) as ws:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    (tile,) = msg["panels"][0]["tiles"]
+    assert tile["content"]["stream_role"] == expected
+
+
+async def test_a_malformed_viewport_closes_the_feed_with_a_reason(
+    tmp_path: Path,
+) -> None:
+    async with running_service(site(tmp_path)) as svc:
+        query = f"viewport=wide&access_token={svc.tokens[Role.VIEWER]}"
+        url = svc.base_url.replace("http", "ws") + f"/api/v1/walls/duty/ws?{query}"
+        async with websockets.connect(url) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4404
+    assert "viewport must be WIDTHxHEIGHT" in closed.value.rcvd.reason

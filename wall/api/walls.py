@@ -155,12 +155,26 @@ def _panel(value: str | None, cols: int) -> int | None:
     return int(row) * cols + int(col)
 
 
+def _viewport(value: str | None) -> tuple[int, int] | None:
+    """``WIDTHxHEIGHT`` in device pixels, e.g. ``1920x1080``."""
+    if not value:
+        return None
+    w, sep, h = value.partition("x")
+    if not (sep and w.isdigit() and h.isdigit()) or not (
+        0 < int(w) <= 16384 and 0 < int(h) <= 16384
+    ):
+        raise ValueError(f"viewport must be WIDTHxHEIGHT in pixels, got {value!r}")
+    return int(w), int(h)
+
+
 @router.websocket("/walls/{wall_id}/ws")
 async def display_feed(websocket: WebSocket, wall_id: str) -> None:
     """A display's feed: the full render on connect and after every change.
 
-    Query: ``access_token``, and ``panel=ROW,COL`` (or an index) for a
-    one-panel display. The display answers ``{"type": "applied", "revision",
+    Query: ``access_token``, ``panel=ROW,COL`` (or an index) for a
+    one-panel display, and ``viewport=WxH``, the display's drawing area in
+    device pixels (camera tiles take the streams that fit it; default: a
+    full-size panel). The display answers ``{"type": "applied", "revision",
     "at_ms"}`` once it has drawn a revision.
     """
     runtime = runtime_of(websocket)
@@ -173,7 +187,8 @@ async def display_feed(websocket: WebSocket, wall_id: str) -> None:
         authorize(principal, Permission.VIEW_CAMERAS, wall_id=wall_id)
         wall = runtime.walls.wall(wall_id)
         panel = _panel(websocket.query_params.get("panel"), wall.cols)
-        display = runtime.walls.attach_display(wall_id, panel, principal.name)
+        viewport = _viewport(websocket.query_params.get("viewport"))
+        display = runtime.walls.attach_display(wall_id, panel, principal.name, viewport)
     except (Unauthorized, Forbidden) as err:
         code = 4401 if isinstance(err, Unauthorized) else 4403
         await websocket.close(code=code, reason=str(err)[:120])

@@ -481,7 +481,10 @@ function refreshTileState(v) {
 }
 
 function connect() {
-  const q = panelParam ? `?panel=${encodeURIComponent(panelParam)}` : "";
+  // the drawing area in device pixels: the server picks each camera tile's
+  // stream for the size it is drawn at (a small overview takes sub streams)
+  const viewport = `${Math.round(innerWidth * devicePixelRatio)}x${Math.round(innerHeight * devicePixelRatio)}`;
+  const q = `?viewport=${viewport}` + (panelParam ? `&panel=${encodeURIComponent(panelParam)}` : "");
   const ws = new WebSocket(wsUrl(`/api/v1/walls/${encodeURIComponent(wallId)}/ws${q}`, state.token));
   state.ws = ws;
   ws.onopen = () => { statusEl.textContent = ""; statusEl.className = ""; };
@@ -497,6 +500,7 @@ function connect() {
   ws.onclose = (ev) => {
     if (ev.code === 4401) { showLogin(t("badToken")); return; }
     statusEl.textContent = t("disconnected"); statusEl.className = "bad";
+    if (state.ws !== ws) return;  // replaced already (resize)
     setTimeout(connect, 1000);  // W6: a display that reconnects gets the current state
   };
 }
@@ -520,7 +524,12 @@ document.getElementById("login").addEventListener("submit", (ev) => {
   document.getElementById("login").hidden = true;
   start();
 });
-addEventListener("resize", () => { if (state.msg) { for (const v of state.views.values()) { v.view.close(); v.el.remove(); } state.views.clear(); render(state.msg); } });
+addEventListener("resize", () => {
+  if (state.msg) { for (const v of state.views.values()) { v.view.close(); v.el.remove(); } state.views.clear(); render(state.msg); }
+  // a new size may need other streams: reconnect so the server renders for it
+  clearTimeout(state.resizeTimer);
+  state.resizeTimer = setTimeout(() => { if (state.ws) { const old = state.ws; connect(); old.close(); } }, 300);
+});
 addEventListener("pagehide", () => { for (const v of state.views.values()) v.view.close(); });
 i18n.apply();
 state.token = loadToken();
