@@ -13,6 +13,10 @@ A camera tile of the new layout that shows the same camera and stream as a
 tile of the old one takes over its playing session instead of negotiating a
 new one (as a real wall does); the run reports how many sessions the pages
 started and kept, since the six layouts share the demo's four cameras.
+The pages are 320x180 and tell the service so; their camera tiles therefore
+take sub streams, as any display drawing them that small would (a full-size
+1920x1080 panel would take main streams for tiles larger than the sub
+stream). The streams relayed at the end are reported.
 
 Run: ``.venv/bin/python -m bench.switch_latency``.
 """
@@ -23,6 +27,7 @@ import asyncio
 import itertools
 import os
 import time
+from collections import Counter
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -137,9 +142,11 @@ async def measure(with_cameras: bool) -> dict[str, Any]:
                     await asyncio.sleep(0.5)
             window.stop()
             after = await _session_counts(pages)
+            streams = Counter(str(d["stream"]) for d in svc.runtime.relay.sessions())
             return {
                 **{f"{k}_p95_ms": percentile(v, 95) for k, v in parts.items()},
                 **{f"{k}_p50_ms": percentile(v, 50) for k, v in parts.items()},
+                "streams_at_end": dict(sorted(streams.items())),
                 "sessions_started": after["started"] - before["started"],
                 "sessions_kept": after["kept"] - before["kept"],
                 "machine_cores": window.machine_cores,
@@ -180,6 +187,7 @@ async def run() -> BenchResult:
                 for part in ("feed", "build", "paint")
                 for q in ("p50", "p95")
             },
+            "with_cameras_streams_at_end": live["streams_at_end"],
             "with_cameras_sessions_started": live["sessions_started"],
             "with_cameras_sessions_kept": live["sessions_kept"],
             "with_cameras_machine_cores": live["machine_cores"],
