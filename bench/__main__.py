@@ -20,6 +20,7 @@ from bench import (
     first_frame,
     ingest_capacity,
     latency,
+    model_latency,
     pipeline_efficiency,
     relay_cost,
     stream_selection,
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, BenchResult]]] = {
     "switch_latency": switch_latency.run,
     "composite_cost": composite_cost.run,
     "pipeline_efficiency": pipeline_efficiency.run,
+    "model_latency": model_latency.run,
     "cameras_per_machine": cameras_per_machine.run,
     "stream_selection": stream_selection.run,
 }

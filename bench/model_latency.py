@@ -1,0 +1,146 @@
+"""Raw model latency: YOLOX-Nano per batch size, thread count and worker count.
+
+For the record (issue 4): the bare onnxruntime session of the default model
+(the dynamic-batch file), nothing else running in this process. For each
+configuration, ``session.run`` is called back to back on a batch of
+letterboxed frames of the sub clip for ``SECONDS``, from W threads at once
+(the detector's worker pool); every call's latency is kept.
+
+Reported per configuration: latency p50 / p99 per call, frames per second,
+frames per CPU-second, and the CPU it used. RATIO = frames/s of the
+issue's reference configuration (2 intra-op threads, batch 4) / the issue's
+figure for it (about 110 frames/s): how fast this machine was in this run,
+for reading the other detector figures. There is no target.
+
+Run: ``.venv/bin/python -m bench.model_latency``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from typing import Any
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from bench.harness import BenchResult, CpuWindow, clip_path, percentile, run_main
+from tests.support.rtsp_server import REPO_ROOT
+from vision.manifest import load_manifest
+from vision.pipeline import DetectionPipeline
+from vision.session import ModelSession, SessionOptions
+
+SECONDS = 3.0
+BATCHES = (1, 2, 4, 8)
+# (intra-op threads, workers)
+CONFIGS = ((1, 1), (2, 1), (1, 2))
+REFERENCE = (2, 1, 4)  # threads, workers, batch: the issue's "about 110 frames/s"
+REFERENCE_FPS = 110.0
+MANIFEST = REPO_ROOT / "models" / "yolox_nano.toml"
+CACHE = REPO_ROOT / "models" / ".cache"
+
+
+def clip_tensor(batch: int) -> NDArray[np.float32]:
+    """The first ``batch`` pictures of the sub clip, letterboxed."""
+    frames: list[NDArray[np.uint8]] = []
+    with av.open(str(clip_path("test_sub.h264"))) as container:
+        for frame in container.decode(video=0):
+            frames.append(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
+            if len(frames) == batch:
+                break
+    return DetectionPipeline(load_manifest(MANIFEST)).preprocess(frames).tensor
+
+
+def measure(
+    session: ModelSession, tensor: NDArray[np.float32], workers: int
+) -> dict[str, Any]:
+    """Back-to-back runs from ``workers`` threads; latencies and throughput."""
+    session.run(tensor)  # warm
+    latencies: list[list[float]] = [[] for _ in range(workers)]
+    t0 = time.perf_counter()
+
+    def worker(i: int) -> None:
+        while time.perf_counter() - t0 < SECONDS:
+            start = time.perf_counter()
+            session.run(tensor)
+            latencies[i].append(1000 * (time.perf_counter() - start))
+
+    window = CpuWindow({"process": [os.getpid()]})
+    window.start()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    window.stop()
+    elapsed = time.perf_counter() - t0
+    calls = [x for per in latencies for x in per]
+    frames = len(calls) * tensor.shape[0]
+    cores = window.cores("process")
+    return {
+        "p50_ms": percentile(calls, 50),
+        "p99_ms": percentile(calls, 99),
+        "fps": frames / elapsed,
+        "cores": cores,
+        "frames_per_cpu_s": frames / max(1e-9, window.cpu_s["process"]),
+        "foreign_cores": window.foreign_cores,
+    }
+
+
+def run_all() -> dict[tuple[int, int, int], dict[str, Any]]:
+    """Every configuration, one after the other."""
+    manifest = load_manifest(MANIFEST)
+    tensors = {b: clip_tensor(b) for b in BATCHES}
+    out: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for threads, workers in CONFIGS:
+        session = ModelSession.open(
+            manifest, CACHE, SessionOptions(intra_op_threads=threads)
+        )
+        for batch in BATCHES:
+            found = measure(session, tensors[batch], workers)
+            out[threads, workers, batch] = found
+            print(
+                f"threads {threads} workers {workers} batch {batch}: "
+                f"p50 {found['p50_ms']:.1f} ms, p99 {found['p99_ms']:.1f} ms, "
+                f"{found['fps']:.1f} frames/s, {found['cores']:.2f} cores, "
+                f"{found['frames_per_cpu_s']:.1f} frames per CPU-second",
+                flush=True,
+            )
+    return out
+
+
+async def run() -> BenchResult:
+    """The benchmark."""
+    found = await asyncio.to_thread(run_all)
+    figures: dict[str, Any] = {}
+    for (threads, workers, batch), f in found.items():
+        key = f"t{threads}_w{workers}_b{batch}"
+        figures |= {f"{key}_{k}": round(v, 2) for k, v in f.items()}
+    ref = found[REFERENCE]["fps"]
+    disturbed = [k for k, f in found.items() if f["foreign_cores"] > 0.15]
+    notes = [
+        "t = onnxruntime intra-op threads (spin-waiting off), w = concurrent "
+        "calls (the detector's workers), b = frames per call"
+    ]
+    if disturbed:
+        notes.append(f"other processes loaded the machine during {len(disturbed)} "
+                     "configurations")  # fmt: skip
+    return BenchResult(
+        name="model_latency",
+        ratio=ref / REFERENCE_FPS,
+        ratio_label=(
+            f"{ref:.1f} frames/s with 2 threads, batch 4 / the issue's "
+            f"{REFERENCE_FPS:.0f} frames/s (this machine's speed in this run)"
+        ),
+        target_label="none (for the record)",
+        passed=True,
+        figures=figures,
+        notes=notes,
+    )
+
+
+if __name__ == "__main__":
+    run_main(run())
