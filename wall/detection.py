@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
@@ -127,6 +128,7 @@ class DetectionService:
         severity_of: Maps a severity name to the alarm model's value.
         clock: Monotonic clock in seconds (the decoders' time base).
         wall_clock: Current UTC time.
+        snapshot_dir: Where event JPEGs are kept (None: the newest in memory).
     """
 
     def __init__(
@@ -143,6 +145,7 @@ class DetectionService:
         severity_of: Callable[[str], object] = alarm_severity,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        snapshot_dir: Path | None = None,
     ) -> None:
         self.settings, self.models, self.fleet = settings, models, fleet
         self._source_factory, self._clock = source_factory, clock
@@ -165,6 +168,7 @@ class DetectionService:
             max_events=settings.max_events,
             snapshots=settings.snapshots,
             update_interval_s=settings.update_interval_s,
+            snapshot_dir=snapshot_dir,
             alarms=alarms,
             mqtt=mqtt,
             arms=arms,

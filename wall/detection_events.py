@@ -17,10 +17,11 @@ import asyncio
 import importlib
 import math
 import re
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import cv2
@@ -32,6 +33,7 @@ from vision.hazards import HazardEvent
 from vision.types import Detection
 from wall.detection_settings import CONDITION_NAME_PATTERN
 from wall.event_bus import EventBus
+from wall.event_snapshots import EventSnapshots
 from wall.records import AuditEntry, JsonValue
 from wall.store import Store
 
@@ -46,7 +48,6 @@ __all__ = [
 ]
 
 EVENT_KEY, CONDITION_KEY = "detection.event.", "detection.condition."
-SNAPSHOT_CACHE = 256  # JPEGs kept in memory, about 50-150 kB each
 _CONDITION_RE = re.compile(CONDITION_NAME_PATTERN)
 
 
@@ -203,6 +204,7 @@ class DetectionEvents:
         bus: The internal event bus.
         max_events: Records kept (in memory and in the store).
         snapshots: Draw a JPEG per event.
+        snapshot_dir: Where the JPEGs are kept (None: the newest few in memory).
         update_interval_s: At most one ``updated`` per alarm this often.
         alarms: The alarm service, if any.
         mqtt: Outbound MQTT, if any.
@@ -220,6 +222,7 @@ class DetectionEvents:
         max_events: int,
         snapshots: bool,
         update_interval_s: float,
+        snapshot_dir: Path | None = None,
         alarms: AlarmSink | None,
         mqtt: MessagePublisher | None,
         arms: Mapping[str, Sequence[str]],
@@ -236,7 +239,7 @@ class DetectionEvents:
             wall_clock,
         )
         self._records: deque[dict[str, JsonValue]] = deque(maxlen=max_events)
-        self._snapshots: OrderedDict[str, bytes] = OrderedDict()
+        self._snapshots = EventSnapshots(snapshot_dir)
         self._conditions: dict[str, dict[str, JsonValue]] = {}
         self._seq = 0
         self.update_interval_s = update_interval_s
@@ -253,6 +256,8 @@ class DetectionEvents:
                 self._records.append(record)
         if stored:
             self._seq = max(int(k.rsplit("-", 1)[-1]) for k in stored)
+        # pictures of records pruned while the service was down go too
+        await self._snapshots.keep_only([str(r.get("id")) for r in self._records])
         for key, value in (await self.store.list_kv(CONDITION_KEY)).items():
             if isinstance(value, dict):
                 self._conditions[key.removeprefix(CONDITION_KEY)] = value
@@ -322,17 +327,17 @@ class DetectionEvents:
         }
         if ctx.frame_bgr is not None and snap:
             caption = f"{ch.type} {ch.kind} {ctx.zone_name}: {ch.facts.get('count')}"
-            self._snapshots[event_id] = await asyncio.to_thread(
+            jpeg = await asyncio.to_thread(
                 draw_snapshot, ctx.frame_bgr, ctx.detections, ctx.polygon_px, caption
             )
-            while len(self._snapshots) > SNAPSHOT_CACHE:
-                self._snapshots.popitem(last=False)
+            await self._snapshots.put(event_id, jpeg)
         full = len(self._records) == self._records.maxlen
         oldest = self._records[0] if full else None
         self._records.append(record)
         await self.store.put_kv(EVENT_KEY + event_id, record)
         if oldest is not None:
             await self.store.delete_kv(f"{EVENT_KEY}{oldest.get('id')}")
+            await self._snapshots.delete(str(oldest.get("id")))
         self.bus.publish("detection.event", record)
         if self.mqtt is not None:
             self.mqtt.publish_json(f"wall/events/{ctx.camera_id}/{ch.type}", record)
@@ -362,9 +367,11 @@ class DetectionEvents:
         """One stored event record."""
         return next((e for e in self._records if e.get("id") == event_id), None)
 
-    def snapshot(self, event_id: str) -> bytes | None:
-        """The JPEG of an event while it is cached (the newest 256)."""
-        return self._snapshots.get(event_id)
+    async def snapshot(self, event_id: str) -> bytes | None:
+        """The JPEG of a stored event, if it has one."""
+        if self.event(event_id) is None:
+            return None
+        return await self._snapshots.get(event_id)
 
     def conditions(self) -> list[dict[str, JsonValue]]:
         """Every known condition: state, last change and the rules it arms."""

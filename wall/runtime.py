@@ -164,6 +164,7 @@ class Runtime:
                 self.bus,
                 alarms=self._alarms,
                 mqtt=self._mqtt,
+                snapshot_dir=settings.storage.data_dir / "snapshots",
             )
         )
         log.info("runtime started: %d camera(s)", len(settings.cameras))

@@ -71,7 +71,7 @@ async def get_detection(request: Request, event_id: str, _: CanView) -> dict[str
 )
 async def detection_snapshot(request: Request, event_id: str, _: CanView) -> Response:
     """JPEG of the analysed frame, kept for the newest 256 events."""
-    data = detection_of(request).events.snapshot(event_id)
+    data = await detection_of(request).events.snapshot(event_id)
     if data is None:
         raise NotFound("snapshot_not_found", f"no snapshot for event {event_id!r}")
     return Response(data, media_type="image/jpeg")
