@@ -46,8 +46,8 @@ from vision.density import CrowdingState, ZoneCount, step_crowding, zone_counts
 from vision.errors import InferenceFailed, ManifestInvalid, ModelUnavailable
 from vision.hazards import HazardState, IntrusionRule, step_intrusion, step_loitering
 from vision.manifest import load_manifests
-from vision.motion import THUMB_WH, MotionState, step_motion
-from vision.pipeline import DetectionPipeline, PreparedBatch
+from vision.motion import MotionState
+from vision.pipeline import DetectionPipeline
 from vision.session import ModelSession, SessionOptions
 from vision.tracker import TrackerState, update_tracks
 from vision.types import Detection, xyxy_array
@@ -60,6 +60,7 @@ from wall.detection_events import (
     MessagePublisher,
     alarm_severity,
 )
+from wall.detection_frames import PreparedFrames, prepare_frames
 from wall.detection_settings import CameraPlan, DetectionSettings, camera_plan
 from wall.event_bus import EventBus
 from wall.health import ComponentHealth, Status
@@ -315,36 +316,13 @@ class DetectionService:
 
     def _prepare(
         self, frames: list[DecodedFrame], gates: list[MotionState]
-    ) -> tuple[list[NDArray[np.uint8]], PreparedBatch | None, list[MotionState]]:
-        """Prep thread: BGR, motion gate, and one letterboxed batch of the rest.
-
-        Returns the BGR pictures, the batch of the frames that need the model
-        (None if none does) and each camera's new gate state (unchanged when
-        gating is off). A frame needs the model unless its gate skipped it.
-        """
+    ) -> PreparedFrames:
+        """Prep thread: BGR, motion gate, and one letterboxed batch of the rest."""
         if self.pipeline is None:
             raise InferenceFailed(self.settings.model, "model not loaded")
-        bgrs = [
-            np.asarray(f.frame.to_ndarray(format="bgr24"), np.uint8) for f in frames
-        ]
         gating = self.settings.motion_gating
-        if not gating.enabled:
-            return bgrs, self.pipeline.preprocess(bgrs), gates
-        rule, stepped = gating.rule(), []
-        for frame, gate in zip(frames, gates, strict=True):
-            w, h = THUMB_WH  # from the luma plane: no colour conversion needed
-            thumb = frame.frame.reformat(width=w, height=h, format="gray")
-            stepped.append(
-                step_motion(
-                    rule,
-                    gate,
-                    np.asarray(thumb.to_ndarray(), np.uint8),
-                    frame.received_monotonic_s,
-                )
-            )
-        moving = [bgr for bgr, (_, run) in zip(bgrs, stepped, strict=True) if run]
-        batch = self.pipeline.preprocess(moving) if moving else None
-        return bgrs, batch, [state for state, _ in stepped]
+        rule = gating.rule() if gating.enabled else None
+        return prepare_frames(self.pipeline, frames, gates, rule)
 
     def _run(self, tensor: NDArray[np.float32]) -> tuple[NDArray[np.float32], float]:
         """Inference thread: one batched run and nothing else (runs back to back)."""
@@ -359,10 +337,8 @@ class DetectionService:
         try:
             frames = [f for _, f in chunk]
             gates = [cam.motion for cam, _ in chunk]
-            bgrs, batch, gates = await loop.run_in_executor(
-                self._prep, self._prepare, frames, gates
-            )
-            inferred: list[tuple[Detection, ...]] = []
+            ready = await loop.run_in_executor(self._prep, self._prepare, frames, gates)
+            batch, inferred = ready.batch, []
             if batch is not None:
                 out, seconds = await loop.run_in_executor(
                     self._infer, self._run, batch.tensor
@@ -377,12 +353,13 @@ class DetectionService:
                 self.inference_s += seconds
             fresh = iter(inferred)
             results = []
-            for (cam, _), gate in zip(chunk, gates, strict=True):
-                skipped = gate.skipped > cam.motion.skipped
+            for (cam, _), gate, ran in zip(
+                chunk, ready.gates, ready.inferred, strict=True
+            ):
                 # an unchanged picture: the last detections still describe it
-                results.append(cam.detections if skipped else next(fresh))
+                results.append(next(fresh) if ran else cam.detections)
                 cam.motion = gate
-            for (cam, frame), bgr, dets in zip(chunk, bgrs, results, strict=True):
+            for (cam, frame), bgr, dets in zip(chunk, ready.bgrs, results, strict=True):
                 stepped = self._step(cam, frame, bgr, dets)
                 changes.extend((c, self._context(cam, c.zone_id)) for c in stepped)
         except InferenceFailed as err:
