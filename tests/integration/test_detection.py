@@ -474,17 +474,13 @@ class LateFrames:
         return old[-1] if old else None
 
 
-async def test_stale_frames_are_skipped_and_the_camera_is_lagging(
+def gate_and_calm(
     tmp_path: Path, models: ModelSettings, rtsp_server: RtspServer
-) -> None:
-    def sources(stream: CameraStream) -> AbstractAsyncContextManager[FrameSource]:
-        if stream.key.camera_id == "gate":
-            return LateFrames(stream, delay_s=1.5)
-        return FrameDecoder(stream)
-
+) -> Settings:
+    """Two analysed cameras, ``gate`` and ``calm``, frames older than 1 s stale."""
     zone = {"id": "all", "kind": "crowd", "polygon": [[0, 0], [640, 0], [640, 360]]}
     main, sub = rtsp_server.url("/main"), rtsp_server.url("/sub")
-    settings = Settings.model_validate(
+    return Settings.model_validate(
         {
             "storage": StorageSettings(data_dir=tmp_path / "data"),
             "streams": FAST_POLICY,
@@ -497,6 +493,17 @@ async def test_stale_frames_are_skipped_and_the_camera_is_lagging(
             },
         }
     )
+
+
+async def test_stale_frames_are_skipped_and_the_camera_is_lagging(
+    tmp_path: Path, models: ModelSettings, rtsp_server: RtspServer
+) -> None:
+    def sources(stream: CameraStream) -> AbstractAsyncContextManager[FrameSource]:
+        if stream.key.camera_id == "gate":
+            return LateFrames(stream, delay_s=1.5)
+        return FrameDecoder(stream)
+
+    settings = gate_and_calm(tmp_path, models, rtsp_server)
     async with detection_site(settings, source_factory=sources) as site:
         async with asyncio.timeout(15):
             while site.detection.camera_state("gate") != "lagging":

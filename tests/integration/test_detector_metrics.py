@@ -20,8 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devices.camera import CameraStream
 from devices.frame_decoder import FrameDecoder
-from tests.integration.camera_helpers import FAST_POLICY, camera
-from tests.integration.test_detection import LateFrames, site_settings
+from tests.integration.test_detection import LateFrames, gate_and_calm, site_settings
 from tests.support.fixtures import SECURE_PASSWORD, SECURE_USER
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import running_service
@@ -30,7 +29,7 @@ from vision.fetch import fetch_all
 from wall.detection import DetectionService, FrameSource
 from wall.metrics import DETECTOR_STATES, DetectorCollector
 from wall.runtime import Runtime
-from wall.settings import ModelSettings, Settings, StorageSettings
+from wall.settings import ModelSettings, Settings
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.network]
 
@@ -219,20 +218,7 @@ async def late_gate_detector(settings: Settings) -> AsyncIterator[DetectionServi
 async def test_stale_frames_and_a_lagging_camera_are_counted(
     tmp_path: Path, models: ModelSettings, rtsp_server: RtspServer
 ) -> None:
-    main, sub = rtsp_server.url("/main"), rtsp_server.url("/sub")
-    settings = Settings.model_validate(
-        {
-            "storage": StorageSettings(data_dir=tmp_path / "data"),
-            "streams": FAST_POLICY,
-            "models": models,
-            "cameras": (camera("gate", main, sub), camera("calm", main, sub)),
-            "detection": {
-                "enabled": True,
-                "max_frame_age_s": 1.0,
-                "cameras": {"gate": {"zones": [ZONE]}, "calm": {"zones": [ZONE]}},
-            },
-        }
-    )
+    settings = gate_and_calm(tmp_path, models, rtsp_server)
     async with late_gate_detector(settings) as detection:
         gate, calm = detection.cameras["gate"], detection.cameras["calm"]
         async with asyncio.timeout(15):
