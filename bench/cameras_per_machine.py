@@ -8,11 +8,12 @@ Method (one run, the RTSP test server serving ``/main`` (1080p25 High) and
    sessions), ``LiveViewRelay`` with one WebRTC viewer per camera on the main
    stream, and ``DetectionService`` (YOLOX-Nano, ``analysis_fps`` 5, the
    service's default batch size, threads and workers, one crowd zone per camera).
-2. The viewers are N aiortc peers in one child process (:mod:`bench.viewers`)
-   that receive the relayed H.264 without decoding it: the wall's decoding
-   happens on the display machines, not on this server. The child still runs
-   on the same two cores (ICE, SRTP, RTP reassembly), so it runs at
-   ``nice`` ``VIEWER_NICE`` and its CPU is reported separately.
+2. The viewers are N GStreamer webrtcbin peers in one child process
+   (:mod:`bench.gst_viewers`) that receive the relayed H.264 and depayload
+   it without decoding: the wall's decoding happens on the display machines,
+   not on this server. The child still runs on the same two cores (ICE,
+   DTLS, SRTP), so it runs at ``nice`` ``VIEWER_NICE`` and its CPU is
+   reported separately.
 3. After a warm-up, over ``WINDOW_S``: N holds when every camera is analysed
    at >= 95 % of 5 fps with no stale (lagging) frame, and the relay sends
    every viewer >= 95 % of 25 frames/s (frames received are reported too).
@@ -135,7 +136,7 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
         DetectionService(
             detection_settings(names), MODELS, fleet, store, EventBus()
         ) as detection,
-        ViewerProcess(n, nice=VIEWER_NICE) as viewers,
+        ViewerProcess(n, nice=VIEWER_NICE, engine="gstreamer") as viewers,
     ):
         if detection.state != "ok":
             raise RuntimeError(f"detector {detection.state}: {detection.reason}")

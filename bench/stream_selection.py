@@ -41,9 +41,9 @@ after the other, each with a fresh fleet, relay and viewers:
    ``LiveViewRelay``. The streams the configuration will relay are opened
    together first, so that the first keyframes arrive in parallel rather than
    one offer at a time.
-2. The viewers are 24 receive-only aiortc peers in one child process
-   (``bench.viewers``, nice 10) that never decode: they stand in for the
-   display machines, which decode on their own hardware.
+2. The viewers are 24 receive-only GStreamer webrtcbin peers in one child
+   process (``bench.gst_viewers``, nice 10) that never decode: they stand in
+   for the display machines, which decode on their own hardware.
 3. After ``WARMUP_S``, one CPU window of ``WINDOW_S``: the service (this
    process), the viewers' process and the RTSP server, with the machine's
    busy cores and the foreign load; measured again (up to
@@ -300,7 +300,7 @@ async def measure(
     async with (
         CameraFleet(camera_configs(names, main_url, sub_url), StreamPolicy()) as fleet,
         LiveViewRelay(WebRtcSettings(max_viewers=256)) as relay,
-        ViewerProcess(len(plans), nice=VIEWER_NICE) as viewers,
+        ViewerProcess(len(plans), nice=VIEWER_NICE, engine="gstreamer") as viewers,
     ):
         wanted = [p.chosen if selection else StreamRole.MAIN for p in plans]
         held = await _open_streams(

@@ -22,9 +22,13 @@ import json
 import os
 import sys
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from tests.support.rtsp_server import REPO_ROOT
+from tests.support.rtsp_server import (
+    DEFAULT_SYSTEM_PYTHON,
+    REPO_ROOT,
+    SYSTEM_PYTHON_ENV,
+)
 
 
 class ViewerProcess:
@@ -33,10 +37,15 @@ class ViewerProcess:
     Args:
         n: number of peers.
         nice: scheduling niceness added to the child (0 = same as the parent).
+        engine: ``aiortc`` (Python peers, this module) or ``gstreamer``
+            (webrtcbin peers under Debian's python3, :mod:`bench.gst_viewers`;
+            every per-packet step in C, so the stand-ins take far less CPU).
     """
 
-    def __init__(self, n: int, nice: int = 0) -> None:
-        self.n, self.nice = n, nice
+    def __init__(
+        self, n: int, nice: int = 0, engine: Literal["aiortc", "gstreamer"] = "aiortc"
+    ) -> None:
+        self.n, self.nice, self.engine = n, nice, engine
         self.proc: asyncio.subprocess.Process | None = None
 
     @property
@@ -46,8 +55,17 @@ class ViewerProcess:
 
     async def __aenter__(self) -> Self:
         nice = self.nice
+        command = (
+            # Debian's python3: it has gi and GStreamer's WebRTC typelibs
+            [
+                os.environ.get(SYSTEM_PYTHON_ENV, DEFAULT_SYSTEM_PYTHON),
+                str(REPO_ROOT / "bench" / "gst_viewers.py"),
+            ]
+            if self.engine == "gstreamer"
+            else [sys.executable, "-m", "bench.viewers"]
+        )
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.viewers", str(self.n),
+            *command, str(self.n),
             cwd=REPO_ROOT,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
