@@ -9,11 +9,11 @@ Method (one run, the RTSP test server serving ``/main`` (1080p25 High) and
    stream, and ``DetectionService`` (YOLOX-Nano, ``analysis_fps`` 5, the
    service's default batch size, threads and workers, one crowd zone per camera).
 2. The viewers are N GStreamer webrtcbin peers in one child process
-   (:mod:`bench.gst_viewers`) that receive the relayed H.264 and depayload
-   it without decoding: the wall's decoding happens on the display machines,
-   not on this server. The child still runs on the same two cores (ICE,
-   DTLS, SRTP), so it runs at ``nice`` ``VIEWER_NICE`` and its CPU is
-   reported separately.
+   (``tests/support/gst_webrtc_viewers.py``) that receive the relayed H.264
+   and depayload it without decoding: the wall's decoding happens on the
+   display machines, not on this server. The child still runs on the same
+   two cores (ICE, DTLS, SRTP), so it runs at ``nice`` ``VIEWER_NICE`` and
+   its CPU is reported separately.
 3. After a warm-up, over ``WINDOW_S``: N holds when every camera is analysed
    at >= 95 % of 5 fps with no stale (lagging) frame, and the relay sends
    every viewer >= 95 % of 25 frames/s (frames received are reported too).

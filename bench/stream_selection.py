@@ -42,8 +42,8 @@ after the other, each with a fresh fleet, relay and viewers:
    together first, so that the first keyframes arrive in parallel rather than
    one offer at a time.
 2. The viewers are 24 receive-only GStreamer webrtcbin peers in one child
-   process (``bench.gst_viewers``, nice 10) that never decode: they stand in
-   for the display machines, which decode on their own hardware.
+   process (``tests/support/gst_webrtc_viewers.py``, nice 10) that never
+   decode: they stand in for the display machines, which decode on their own hardware.
 3. After ``WARMUP_S``, one CPU window of ``WINDOW_S``: the service (this
    process), the viewers' process and the RTSP server, with the machine's
    busy cores and the foreign load; measured again (up to

@@ -38,8 +38,9 @@ class ViewerProcess:
         n: number of peers.
         nice: scheduling niceness added to the child (0 = same as the parent).
         engine: ``aiortc`` (Python peers, this module) or ``gstreamer``
-            (webrtcbin peers under Debian's python3, :mod:`bench.gst_viewers`;
-            every per-packet step in C, so the stand-ins take far less CPU).
+            (webrtcbin peers under Debian's python3,
+            ``tests/support/gst_webrtc_viewers.py``; every per-packet step in
+            C, so the stand-ins take far less CPU).
     """
 
     def __init__(
@@ -59,7 +60,7 @@ class ViewerProcess:
             # Debian's python3: it has gi and GStreamer's WebRTC typelibs
             [
                 os.environ.get(SYSTEM_PYTHON_ENV, DEFAULT_SYSTEM_PYTHON),
-                str(REPO_ROOT / "bench" / "gst_viewers.py"),
+                str(REPO_ROOT / "tests" / "support" / "gst_webrtc_viewers.py"),
             ]
             if self.engine == "gstreamer"
             else [sys.executable, "-m", "bench.viewers"]

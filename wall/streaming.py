@@ -46,6 +46,7 @@ from wall.settings import WebRtcSettings
 from wall.webrtc_codecs import (
     VIDEO_CLOCK_HZ,
     allow_loopback_candidates,
+    allow_rsa_dtls_peers,
     h264_preferences,
 )
 
@@ -183,6 +184,7 @@ class LiveViewRelay:
         ] = {}
         self._closing = False
         allow_loopback_candidates()
+        allow_rsa_dtls_peers()
 
     async def __aenter__(self) -> LiveViewRelay:
         return self

@@ -1,9 +1,16 @@
-"""H.264 codec preferences and ICE host candidates for aiortc's WebRTC answers."""
+"""H.264 codec preferences, ICE host candidates and DTLS suites for aiortc's answers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import aioice.ice
-from aiortc import RTCRtpCodecCapability, RTCRtpCodecParameters, RTCRtpSender
+from aiortc import (
+    RTCCertificate,
+    RTCRtpCodecCapability,
+    RTCRtpCodecParameters,
+    RTCRtpSender,
+)
 from aiortc.codecs import CODECS
 
 VIDEO_CLOCK_HZ = 90_000
@@ -26,6 +33,36 @@ def allow_loopback_candidates() -> None:
 
     with_loopback._citywall = True  # type: ignore[attr-defined]
     aioice.ice.get_host_addresses = with_loopback
+
+
+DTLS_CIPHERS = (
+    b"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
+    b"ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:"
+    b"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-SHA"
+)
+"""aiortc's own ECDSA suites, then ECDHE-RSA ones for peers with RSA certificates."""
+
+
+def allow_rsa_dtls_peers() -> None:
+    """Let the relay's DTLS handshake accept peers with RSA certificates (idempotent).
+
+    aiortc offers ECDSA-only suites. When it is the DTLS client (it answers a
+    browser's ``setup:actpass`` with ``active``) and the display's stack has
+    an RSA certificate, as GStreamer's webrtcbin has, the handshake fails with
+    "no shared cipher". Browsers use ECDSA and are unaffected; hardware and
+    embedded displays built on GStreamer need the RSA suites.
+    """
+    original = RTCCertificate._create_ssl_context
+    if getattr(original, "_citywall", False):
+        return
+
+    def with_rsa_suites(self: RTCCertificate, *args: Any, **kwargs: Any) -> Any:
+        ctx = original(self, *args, **kwargs)
+        ctx.set_cipher_list(DTLS_CIPHERS)
+        return ctx
+
+    with_rsa_suites._citywall = True  # type: ignore[attr-defined]
+    RTCCertificate._create_ssl_context = with_rsa_suites  # type: ignore[method-assign]
 
 
 def profile_ladder(camera_profile_level_id: str | None) -> list[str]:

@@ -1,8 +1,10 @@
-"""Stand-in wall displays in GStreamer: N receive-only webrtcbin peers.
+"""Wall displays built on GStreamer: N receive-only webrtcbin peers.
 
-Run with Debian's ``/usr/bin/python3`` (it needs ``gi`` and GStreamer's
-WebRTC typelibs, not the project's venv), by :class:`bench.viewers.ViewerProcess`
-with ``engine="gstreamer"``. Same JSON-lines protocol as ``bench.viewers``:
+Like hardware decoders and embedded display boxes that use GStreamer, and
+the benchmarks' stand-in displays. Run with Debian's ``/usr/bin/python3`` (it
+needs ``gi`` and GStreamer's WebRTC typelibs, not the project's venv), by
+:class:`bench.viewers.ViewerProcess` with ``engine="gstreamer"`` and by the
+interoperability test. Same JSON-lines protocol as ``bench.viewers``:
 one ``{"sdp": offer}`` per peer out, one ``{"sdp": answer}`` back in, then
 ``{"ready": true}``; ``{"stats": true}`` is answered with
 ``{"frames": [...]}``; closing stdin ends the process.
@@ -58,13 +60,6 @@ class Peer:
     def _offer_created(self, promise: Any, _data: Any) -> None:
         reply = promise.get_reply()  # keep it: the offer lives inside it
         offer = reply.get_value("offer")
-        # be the DTLS client: GStreamer's own certificate is RSA, and aiortc
-        # as a client offers ECDSA suites only ("no shared cipher")
-        text = offer.sdp.as_text().replace("a=setup:actpass", "a=setup:active")
-        _res, message = GstSdp.SDPMessage.new_from_text(text)
-        offer = GstWebRTC.WebRTCSessionDescription.new(
-            GstWebRTC.WebRTCSDPType.OFFER, message
-        )
         self.webrtc.emit("set-local-description", offer, None)
 
     def _gathering(self, *_args: Any) -> None:
