@@ -40,7 +40,7 @@ from wall.core.wall_state import (
     due_reverts,
     rebase_monotonic,
 )
-from wall.displays import Display
+from wall.displays import Display, DisplayRegistry, display_scale
 from wall.errors import Busy, Conflict, NotFound
 from wall.event_bus import EventBus
 from wall.layout_library import LayoutLibrary
@@ -82,12 +82,11 @@ class WallService:
         self.stream_role = stream_role
         self.library = LayoutLibrary(store, bus, list(self.walls.values()), camera_ids)
         self.states: dict[str, WallState[TileContent]] = {}
-        self.displays: dict[str, Display] = {}
+        self.displays = DisplayRegistry(self.render)
         self._locks = {w: asyncio.Lock() for w in self.walls}
         self._pending = dict.fromkeys(self.walls, 0)
         self._windows: dict[str, str | None] = {}
         self._task: asyncio.Task[None] | None = None
-        self._display_seq = 0
 
     # ---- lifecycle --------------------------------------------------------------
     async def __aenter__(self) -> WallService:
@@ -112,8 +111,7 @@ class WallService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        for display in list(self.displays.values()):
-            display.close()
+        self.displays.close_all()
 
     async def _load_state(self, wall: WallSettings) -> None:
         data = await self.store.get_kv(f"wall_state:{wall.id}")
@@ -363,12 +361,7 @@ class WallService:
         )
 
     def _push(self, wall_id: str) -> None:
-        renders: dict[float, dict[str, Any]] = {}  # one per display scale
-        for display in self.displays.values():
-            if display.wall_id == wall_id:
-                if display.scale not in renders:
-                    renders[display.scale] = self.render(wall_id, display.scale)
-                display.offer(renders[display.scale])
+        self.displays.push(wall_id)
 
     def attach_display(
         self,
@@ -389,47 +382,21 @@ class WallService:
         wall = self.wall(wall_id)
         if panel is not None and not 0 <= panel < wall.rows * wall.cols:
             raise NotFound("panel_not_found", f"wall {wall_id!r} has no panel {panel}")
-        scale = 1.0
-        if viewport_wh is not None:
-            w, h = (
-                (wall.panel_w_px, wall.panel_h_px)
-                if panel is not None
-                else (wall.canvas_w_px, wall.canvas_h_px)
-            )
-            # rounded, so that displays of one size share one render
-            scale = round(min(viewport_wh[0] / w, viewport_wh[1] / h), 3) or 0.001
-        self._display_seq += 1
-        display = Display(
-            f"d{self._display_seq}",
-            wall_id,
-            panel,
-            principal,
-            datetime.now(UTC),
-            scale=scale,
+        content = (
+            (wall.panel_w_px, wall.panel_h_px)
+            if panel is not None
+            else (wall.canvas_w_px, wall.canvas_h_px)
         )
-        self.displays[display.display_id] = display
-        display.offer(self.render(wall_id, scale))
-        return display
+        scale = display_scale(content, viewport_wh)
+        return self.displays.attach(wall_id, panel, principal, scale)
 
     def detach_display(self, display: Display) -> None:
         """Forget a display (idempotent)."""
-        self.displays.pop(display.display_id, None)
-        display.close()
+        self.displays.detach(display)
 
     def observed(self, wall_id: str) -> list[dict[str, Any]]:
         """What each connected display of the wall has applied."""
-        return [
-            {
-                "display_id": d.display_id,
-                "panel": d.panel,
-                "principal": d.principal,
-                "connected_at": d.connected_at.isoformat(),
-                "applied_revision": d.applied_revision,
-                "applied_at_ms": d.applied_at_ms,
-            }
-            for d in self.displays.values()
-            if d.wall_id == wall_id
-        ]
+        return self.displays.observed(wall_id)
 
     # ---- timers: schedule windows and timed reverts ---------------------------------
     async def _timers(self) -> None:
