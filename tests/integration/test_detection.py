@@ -417,16 +417,21 @@ async def test_intrusion_is_armed_only_while_its_condition_holds(
     assert {e.actor for e in changes} == {"test-duty_officer"}
 
 
-async def test_model_load_failure_leaves_the_detector_unavailable_and_video_served(
-    tmp_path: Path, models: ModelSettings, rtsp_server: RtspServer
-) -> None:
+def broken_model(tmp_path: Path) -> ModelSettings:
+    """The real manifest with weights that are not an ONNX graph."""
     broken = tmp_path / "models"
     (broken / ".cache").mkdir(parents=True)
     (broken / "yolox_nano.toml").write_bytes(
         (MODELS_DIR / "yolox_nano.toml").read_bytes()
     )
     (broken / ".cache" / "yolox_nano.onnx").write_bytes(b"not an onnx graph")
-    bad = ModelSettings(manifests_dir=broken, cache_dir=broken / ".cache")
+    return ModelSettings(manifests_dir=broken, cache_dir=broken / ".cache")
+
+
+async def test_model_load_failure_leaves_the_detector_unavailable_and_video_served(
+    tmp_path: Path, models: ModelSettings, rtsp_server: RtspServer
+) -> None:
+    bad = broken_model(tmp_path)
     zone = {"id": "all", "kind": "crowd", "polygon": [[0, 0], [640, 0], [640, 360]]}
     url = rtsp_server.url("/sub")
     settings = site_settings(tmp_path, bad, (rtsp_server.url("/main"), url), [zone])

@@ -20,7 +20,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from devices.camera import CameraStream
 from devices.frame_decoder import FrameDecoder
-from tests.integration.test_detection import LateFrames, gate_and_calm, site_settings
+from tests.integration.test_detection import (
+    LateFrames,
+    broken_model,
+    gate_and_calm,
+    site_settings,
+)
 from tests.support.fixtures import SECURE_PASSWORD, SECURE_USER
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import running_service
@@ -153,13 +158,7 @@ async def test_a_disabled_detector_exports_its_state_only(
 async def test_a_model_that_cannot_load_shows_as_unavailable(
     tmp_path: Path, rtsp_server: RtspServer
 ) -> None:
-    broken = tmp_path / "models"
-    (broken / ".cache").mkdir(parents=True)
-    (broken / "yolox_nano.toml").write_bytes(
-        (MODELS_DIR / "yolox_nano.toml").read_bytes()
-    )
-    (broken / ".cache" / "yolox_nano.onnx").write_bytes(b"not an onnx graph")
-    bad = ModelSettings(manifests_dir=broken, cache_dir=broken / ".cache")
+    bad = broken_model(tmp_path)
     urls = (rtsp_server.url("/main"), rtsp_server.url("/sub"))
     settings = site_settings(tmp_path, bad, urls, [ZONE])
     async with running_service(settings) as svc:
