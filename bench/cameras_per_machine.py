@@ -136,7 +136,7 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
         DetectionService(
             detection_settings(names), MODELS, fleet, store, EventBus()
         ) as detection,
-        ViewerProcess(n, nice=VIEWER_NICE, engine="gstreamer") as viewers,
+        ViewerProcess(n, nice=VIEWER_NICE) as viewers,
     ):
         if detection.state != "ok":
             raise RuntimeError(f"detector {detection.state}: {detection.reason}")

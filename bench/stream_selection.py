@@ -300,7 +300,7 @@ async def measure(
     async with (
         CameraFleet(camera_configs(names, main_url, sub_url), StreamPolicy()) as fleet,
         LiveViewRelay(WebRtcSettings(max_viewers=256)) as relay,
-        ViewerProcess(len(plans), nice=VIEWER_NICE, engine="gstreamer") as viewers,
+        ViewerProcess(len(plans), nice=VIEWER_NICE) as viewers,
     ):
         wanted = [p.chosen if selection else StreamRole.MAIN for p in plans]
         held = await _open_streams(

@@ -3,8 +3,8 @@
 Like hardware decoders and embedded display boxes that use GStreamer, and
 the benchmarks' stand-in displays. Run with Debian's ``/usr/bin/python3`` (it
 needs ``gi`` and GStreamer's WebRTC typelibs, not the project's venv), by
-:class:`bench.viewers.ViewerProcess` with ``engine="gstreamer"`` and by the
-interoperability test. Same JSON-lines protocol as ``bench.viewers``:
+:class:`bench.viewers.ViewerProcess` and by the interoperability test.
+JSON-lines protocol (see ``bench.viewers``):
 one ``{"sdp": offer}`` per peer out, one ``{"sdp": answer}`` back in, then
 ``{"ready": true}``; ``{"stats": true}`` is answered with
 ``{"frames": [...]}``; closing stdin ends the process.
