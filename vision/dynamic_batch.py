@@ -9,17 +9,29 @@ Reshape target to 0 ("copy this dimension from the input"). Nodes that could
 pin the batch in other ways (Expand, Tile, ConstantOfShape, Resize by sizes,
 slicing or flattening across axis 0) make the edit refuse rather than guess.
 
+When the caller says what one image's output looks like at a given input size
+(``output_shape_for``), the edit also makes the input height and width
+symbolic, so frames can be letterboxed into the smallest stride-aligned canvas
+instead of the full square (rectangular inference: a 16:9 frame in 416x256
+instead of 416x416). That is kept only if the edited model runs at a 16:9
+canvas and returns the shape the family expects there; a graph with
+size-dependent constants (e.g. a head that decodes with baked-in anchors) fails
+that check and the copy keeps a fixed input size.
+
 The derived file is accepted only if, on onnxruntime, its batch-1 output is
 bit-identical to the original's and each image of a batch of two matches its
 own batch-1 run. Its SHA-256 goes into a ``<file>.sha256`` sidecar (sha256sum
-format) and the source's SHA-256 into the model's metadata.
+format); the source's SHA-256 and the axes made dynamic go into the model's
+metadata.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,18 +42,31 @@ from numpy.typing import NDArray
 from onnx import numpy_helper
 
 from vision.errors import BatchEditUnsupported
+from vision.families.anchors import DEFAULT_STRIDES
+from vision.letterbox import stride_canvas
 
 __all__ = [
     "DERIVED_FROM_KEY",
+    "DYNAMIC_AXES_KEY",
     "DerivedModel",
+    "OutputShapeFor",
+    "derived_axes",
     "derived_from_sha256",
     "make_batch_dynamic",
     "read_sidecar",
     "sidecar_path",
 ]
 
+log = logging.getLogger(__name__)
+
 DERIVED_FROM_KEY = "citywall.derived_from_sha256"
+DYNAMIC_AXES_KEY = "citywall.dynamic_axes"
+"""Metadata: the axes the edit made symbolic, ``batch`` or ``batch,height,width``."""
 BATCH_DIM = "batch"
+SIZE_DIMS = ("height", "width")
+
+OutputShapeFor = Callable[[tuple[int, int]], tuple[int, ...]]
+"""One image's output shape for an input (width, height): the family's rule."""
 # Per-image agreement allowed between batch-N and batch-1 runs. Kernels may sum
 # in another order for N > 1; batch 1 itself must match bit for bit.
 _BATCHED_ATOL = 1e-4
@@ -60,6 +85,7 @@ class DerivedModel:
         batched_max_abs_diff: Largest difference between a batch-2 run and the
             two batch-1 runs (0.0 when bit-identical); ``None`` when an existing
             copy was accepted by its hashes without running it again.
+        dynamic_size: Whether the input height and width are symbolic too.
     """
 
     path: Path
@@ -67,6 +93,7 @@ class DerivedModel:
     source_sha256: str
     sidecar: Path
     batched_max_abs_diff: float | None
+    dynamic_size: bool = False
 
 
 def sidecar_path(model_path: Path) -> Path:
@@ -88,6 +115,17 @@ def derived_from_sha256(model: onnx.ModelProto) -> str | None:
     """Return the source SHA-256 stored in a derived model's metadata, if any."""
     for prop in model.metadata_props:
         if prop.key == DERIVED_FROM_KEY:
+            return str(prop.value)
+    return None
+
+
+def derived_axes(model: onnx.ModelProto) -> str | None:
+    """Return the dynamic axes recorded in a derived model, if any.
+
+    Copies made before the input size could be dynamic record nothing.
+    """
+    for prop in model.metadata_props:
+        if prop.key == DYNAMIC_AXES_KEY:
             return str(prop.value)
     return None
 
@@ -135,6 +173,27 @@ def _set_batch_dim(value: onnx.ValueInfoProto, path: Path) -> None:
         raise BatchEditUnsupported(path, f"{value.name!r} has no batch-1 first axis")
     dims[0].ClearField("dim_value")
     dims[0].dim_param = BATCH_DIM
+
+
+def _set_size_dims(
+    model: onnx.ModelProto, nominal: tuple[int, ...], other: tuple[int, ...]
+) -> None:
+    """Make the input's height and width symbolic, and the output axes that move.
+
+    Args:
+        model: The model, batch already symbolic.
+        nominal: One image's output shape at the nominal input size.
+        other: Its shape at another input size; axes that differ follow the size.
+    """
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    for dim, name in zip(dims[2:4], SIZE_DIMS, strict=True):
+        dim.ClearField("dim_value")
+        dim.dim_param = name
+    out = model.graph.output[0].type.tensor_type.shape.dim
+    for axis, (a, b) in enumerate(zip(nominal, other, strict=True), start=1):
+        if a != b and axis < len(out):
+            out[axis].ClearField("dim_value")
+            out[axis].dim_param = f"size_axis_{axis}"
 
 
 def _edit(model: onnx.ModelProto, path: Path) -> int:
@@ -220,6 +279,32 @@ def _probe(model: onnx.ModelProto, path: Path) -> NDArray[np.float32]:
     return rng.integers(0, 256, size=shape).astype(np.float32)
 
 
+def _wide_size(probe: NDArray[np.float32]) -> tuple[int, int]:
+    """The canvas of a 16:9 frame (the usual camera) in this input, (w, h)."""
+    height, width = int(probe.shape[2]), int(probe.shape[3])
+    return stride_canvas([(1600, 900)], (width, height), max(DEFAULT_STRIDES))
+
+
+def _verify_size(
+    src: Path, dst: Path, probe: NDArray[np.float32], shape_for: OutputShapeFor
+) -> None:
+    """Run the derived model at a 16:9 canvas; its output must fit the family."""
+    width, height = _wide_size(probe)
+    small = np.ascontiguousarray(probe[0:1, :, :height, :width])
+    try:
+        outputs = _run(dst, small)
+    except Exception as err:  # onnxruntime's pybind errors share no base class
+        raise BatchEditUnsupported(
+            src, f"does not run at {width}x{height}: {err}"
+        ) from err
+    want = shape_for((width, height))
+    if tuple(outputs[0].shape[1:]) != tuple(want):
+        raise BatchEditUnsupported(
+            src,
+            f"output {outputs[0].shape[1:]} at {width}x{height}, expected {want}",
+        )
+
+
 def _verify(
     src: Path, dst: Path, sample: NDArray[np.float32] | None, probe: NDArray[np.float32]
 ) -> float:
@@ -257,7 +342,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def make_batch_dynamic(
-    src_path: Path, dst_path: Path, sample: NDArray[np.float32] | None = None
+    src_path: Path,
+    dst_path: Path,
+    sample: NDArray[np.float32] | None = None,
+    *,
+    output_shape_for: OutputShapeFor | None = None,
 ) -> DerivedModel:
     """Write a copy of an ONNX model whose batch dimension is symbolic, verified.
 
@@ -266,6 +355,10 @@ def make_batch_dynamic(
         dst_path: Where to write the derived model; its sidecar goes beside it.
         sample: A (1, C, H, W) input for the bit-identity check, e.g. a real
             letterboxed frame; ``None`` uses deterministic noise.
+        output_shape_for: One image's output shape for an input (width,
+            height), from the model's family. Given, the input height and width
+            are made symbolic too when the model verifiably runs at other sizes;
+            otherwise (or when it does not) only the batch is.
 
     Returns:
         The derived file, its hash and the verification result.
@@ -275,16 +368,38 @@ def make_batch_dynamic(
             model fails verification; nothing is left at ``dst_path``.
     """
     source = src_path.read_bytes()
+    if output_shape_for is not None:
+        try:
+            return _derive(source, src_path, dst_path, sample, output_shape_for)
+        except BatchEditUnsupported as err:
+            log.info("model %s keeps a fixed input size: %s", src_path.name, err.reason)
+    return _derive(source, src_path, dst_path, sample, None)
+
+
+def _derive(
+    source: bytes,
+    src_path: Path,
+    dst_path: Path,
+    sample: NDArray[np.float32] | None,
+    shape_for: OutputShapeFor | None,
+) -> DerivedModel:
     try:
         model = onnx.load_model_from_string(source)
     except Exception as err:  # onnx raises protobuf's DecodeError and others
         raise BatchEditUnsupported(src_path, f"not an ONNX model: {err}") from err
     probe = _probe(model, src_path)
     _edit(model, src_path)
+    axes = BATCH_DIM
+    if shape_for is not None:
+        nominal = (int(probe.shape[3]), int(probe.shape[2]))
+        _set_size_dims(model, shape_for(nominal), shape_for(_wide_size(probe)))
+        axes = ",".join((BATCH_DIM, *SIZE_DIMS))
     _check(model, src_path)
     source_sha256 = hashlib.sha256(source).hexdigest()
     props = {prop.key: prop.value for prop in model.metadata_props}
-    onnx.helper.set_model_props(model, {**props, DERIVED_FROM_KEY: source_sha256})
+    onnx.helper.set_model_props(
+        model, {**props, DERIVED_FROM_KEY: source_sha256, DYNAMIC_AXES_KEY: axes}
+    )
     data = model.SerializeToString()
     sha256 = hashlib.sha256(data).hexdigest()
     sidecar = sidecar_path(dst_path)
@@ -293,8 +408,12 @@ def make_batch_dynamic(
     _write_atomic(dst_path, data)
     try:
         worst = _verify(src_path, dst_path, sample, probe)
+        if shape_for is not None:
+            _verify_size(src_path, dst_path, probe, shape_for)
     except BaseException:
         dst_path.unlink(missing_ok=True)
         raise
     _write_atomic(sidecar, f"{sha256}  {dst_path.name}\n".encode())
-    return DerivedModel(dst_path, sha256, source_sha256, sidecar, worst)
+    return DerivedModel(
+        dst_path, sha256, source_sha256, sidecar, worst, shape_for is not None
+    )

@@ -330,9 +330,9 @@ def derive_dynamic_batch(
 
     The original weights are verified first. A derived copy is kept if its
     SHA-256 matches its sidecar and it records the manifest's SHA-256 as its
-    origin; otherwise it is derived again by
-    :func:`vision.dynamic_batch.make_batch_dynamic` and verified bit-identical
-    on batch 1.
+    origin and its dynamic axes; otherwise it is derived again by
+    :func:`vision.dynamic_batch.make_batch_dynamic` (input size dynamic too
+    when the model runs at other sizes) and verified bit-identical on batch 1.
 
     Args:
         manifest: The model.
@@ -351,12 +351,15 @@ def derive_dynamic_batch(
     import onnx
 
     from vision.dynamic_batch import (
+        DYNAMIC_AXES_KEY,
         DerivedModel,
+        derived_axes,
         derived_from_sha256,
         make_batch_dynamic,
         read_sidecar,
         sidecar_path,
     )
+    from vision.families import make_decoder
 
     original = verify_weights(manifest, cache_dir)
     target = dynamic_batch_path(manifest, cache_dir)
@@ -366,16 +369,28 @@ def derive_dynamic_batch(
         if read_sidecar(target) == actual:
             model = onnx.load(str(target), load_external_data=False)
             origin = derived_from_sha256(model)
-            if origin == manifest.sha256:
-                return DerivedModel(target, actual, origin, sidecar_path(target), None)
+            axes = derived_axes(model)
+            # a copy from before dynamic input sizes records no axes: redo it
+            if origin == manifest.sha256 and axes is not None:
+                return DerivedModel(
+                    target, actual, origin, sidecar_path(target), None,
+                    dynamic_size=axes != "batch",
+                )  # fmt: skip
         logger.warning(
-            "model[%s] %s is stale or altered; deriving again", manifest.name, target
+            "model[%s] %s is stale, altered or lacks %s; deriving again",
+            manifest.name,
+            target,
+            DYNAMIC_AXES_KEY,
         )
-    derived = make_batch_dynamic(original, target)
+    decoder = make_decoder(manifest.family, manifest.input_wh, len(manifest.labels))
+    derived = make_batch_dynamic(
+        original, target, output_shape_for=decoder.output_shape_for
+    )
     logger.info(
-        "model[%s] dynamic-batch copy %s sha256=%s",
+        "model[%s] dynamic copy %s (%s) sha256=%s",
         manifest.name,
         target,
+        "batch and input size" if derived.dynamic_size else "batch",
         derived.sha256,
     )
     return derived

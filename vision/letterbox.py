@@ -4,6 +4,13 @@ A frame is scaled by one factor (aspect ratio kept) to fit the network input and
 the rest is padded with grey. YOLOX pads at the right and bottom (the image sits
 at the top-left corner); Ultralytics YOLOv8 centres it. The tensor is NCHW
 float32 in the channel order and value range the model's manifest asks for.
+
+With a ``stride`` (a model whose input height and width are dynamic), the
+canvas shrinks to the smallest multiple of the stride that holds the scaled
+frames ("rectangular inference"): a 16:9 frame scaled to 416x234 goes into a
+416x256 canvas instead of 416x416, and the network computes no padding it
+would ignore anyway. The scale is the same as in the full square, so objects
+keep the size the model expects.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ __all__ = [
     "letterbox",
     "letterbox_batch",
     "letterbox_info",
+    "stride_canvas",
     "unletterbox",
 ]
 
@@ -43,7 +51,8 @@ class LetterboxInfo:
         pad_xy: Offset (x, y) of the scaled image inside the input, in network px.
         resized_wh: Size (width, height) of the scaled image in network px.
         source_wh: Size (width, height) of the source frame in pixels.
-        input_wh: Size (width, height) of the network input in pixels.
+        input_wh: Size (width, height) of the tensor it was placed in (the
+            canvas, smaller than the nominal input with a stride), in pixels.
     """
 
     scale: float
@@ -57,6 +66,7 @@ def letterbox_info(
     source_wh: tuple[int, int],
     input_wh: tuple[int, int],
     align: LetterboxAlign = "top_left",
+    canvas_wh: tuple[int, int] | None = None,
 ) -> LetterboxInfo:
     """Compute where a frame lands in the network input.
 
@@ -65,8 +75,10 @@ def letterbox_info(
 
     Args:
         source_wh: Frame (width, height) in pixels.
-        input_wh: Network input (width, height) in pixels.
+        input_wh: Network input (width, height) in pixels; sets the scale.
         align: Where the scaled image sits.
+        canvas_wh: The tensor's (width, height) when smaller than ``input_wh``
+            (see :func:`stride_canvas`); it must hold the scaled frame.
 
     Returns:
         The placement.
@@ -80,6 +92,11 @@ def letterbox_info(
         (0.3852, (0, 0), (312, 416))
         >>> letterbox_info((1280, 720), (640, 640), "centre").pad_xy
         (0, 140)
+        >>> letterbox_info((1280, 720), (640, 640), "centre", (640, 384)).pad_xy
+        (0, 12)
+
+    Raises:
+        ValueError: Also when the canvas cannot hold the scaled frame.
     """
     (src_w, src_h), (in_w, in_h) = source_wh, input_wh
     if min(src_w, src_h, in_w, in_h) <= 0:
@@ -89,11 +106,57 @@ def letterbox_info(
     scale = min(in_w / src_w, in_h / src_h)
     if align == "top_left":
         resized = (max(1, int(src_w * scale)), max(1, int(src_h * scale)))
-        pad = (0, 0)
     else:
         resized = (max(1, round(src_w * scale)), max(1, round(src_h * scale)))
-        pad = ((in_w - resized[0]) // 2, (in_h - resized[1]) // 2)
-    return LetterboxInfo(scale, pad, resized, (src_w, src_h), (in_w, in_h))
+    can_w, can_h = canvas_wh or input_wh
+    if resized[0] > can_w or resized[1] > can_h:
+        raise ValueError(f"canvas {canvas_wh} cannot hold a frame scaled to {resized}")
+    pad = (0, 0)
+    if align == "centre":
+        pad = ((can_w - resized[0]) // 2, (can_h - resized[1]) // 2)
+    return LetterboxInfo(scale, pad, resized, (src_w, src_h), (can_w, can_h))
+
+
+def stride_canvas(
+    sources_wh: Sequence[tuple[int, int]],
+    input_wh: tuple[int, int],
+    stride: int,
+    align: LetterboxAlign = "top_left",
+) -> tuple[int, int]:
+    """The smallest stride-aligned canvas holding every frame, scaled as in the square.
+
+    Args:
+        sources_wh: The frames' (width, height) in pixels.
+        input_wh: The model's nominal input (width, height); the canvas never
+            exceeds it.
+        stride: The model's largest stride (32 for YOLOX and YOLOv8).
+        align: The family's placement (decides how scaled sizes round).
+
+    Returns:
+        The canvas (width, height).
+
+    Raises:
+        ValueError: For no frames, a stride below 1 or a non-positive size.
+
+    Examples:
+        >>> stride_canvas([(640, 360)], (416, 416), 32)
+        (416, 256)
+        >>> stride_canvas([(640, 360), (480, 640)], (416, 416), 32)
+        (416, 416)
+        >>> stride_canvas([(1920, 1080)], (640, 640), 32, "centre")
+        (640, 384)
+    """
+    if not sources_wh or stride < 1:
+        raise ValueError(f"need frames and a positive stride, got {stride}")
+    width = height = 0
+    for source in sources_wh:
+        info = letterbox_info(source, input_wh, align)
+        width, height = max(width, info.resized_wh[0]), max(height, info.resized_wh[1])
+    in_w, in_h = input_wh
+    return (
+        min(in_w, -(-width // stride) * stride),
+        min(in_h, -(-height // stride) * stride),
+    )
 
 
 def _check_frame(frame_bgr: NDArray[np.uint8]) -> tuple[int, int]:
@@ -141,6 +204,7 @@ def letterbox_batch(
     align: LetterboxAlign = "top_left",
     pixel_format: PixelFormat = "bgr",
     normalise: bool = False,
+    stride: int | None = None,
 ) -> tuple[NDArray[np.float32], tuple[LetterboxInfo, ...]]:
     """Letterbox several frames (of any sizes) into one NCHW batch.
 
@@ -151,6 +215,8 @@ def letterbox_batch(
         align: Where each scaled image sits (see :func:`letterbox_info`).
         pixel_format: Channel order of the tensor.
         normalise: Divide by 255 (0-1 values) instead of keeping 0-255.
+        stride: Shrink the canvas to the stride-aligned size that holds the
+            batch (:func:`stride_canvas`); ``None`` keeps ``input_wh``.
 
     Returns:
         A float32 tensor (N, 3, height, width) and each frame's placement.
@@ -160,11 +226,15 @@ def letterbox_batch(
     """
     if not frames_bgr:
         raise ValueError("empty batch")
-    in_w, in_h = input_wh
-    batch = np.empty((len(frames_bgr), 3, in_h, in_w), dtype=np.float32)
+    sizes = [_check_frame(frame) for frame in frames_bgr]
+    canvas = input_wh
+    if stride is not None:
+        canvas = stride_canvas(sizes, input_wh, stride, align)
+    can_w, can_h = canvas
+    batch = np.empty((len(frames_bgr), 3, can_h, can_w), dtype=np.float32)
     infos = []
-    for slot, frame in zip(batch, frames_bgr, strict=True):
-        info = letterbox_info(_check_frame(frame), input_wh, align)
+    for slot, frame, size in zip(batch, frames_bgr, sizes, strict=True):
+        info = letterbox_info(size, input_wh, align, canvas)
         _fill(slot, frame, info, pad_value, pixel_format)
         infos.append(info)
     if normalise:
@@ -180,6 +250,7 @@ def letterbox(
     align: LetterboxAlign = "top_left",
     pixel_format: PixelFormat = "bgr",
     normalise: bool = False,
+    stride: int | None = None,
 ) -> tuple[NDArray[np.float32], LetterboxInfo]:
     """Letterbox one frame into a (1, 3, H, W) tensor.
 
@@ -195,6 +266,7 @@ def letterbox(
         align=align,
         pixel_format=pixel_format,
         normalise=normalise,
+        stride=stride,
     )
     return batch, info
 

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from vision.boxes import class_aware_nms
 from vision.families import Decoder, make_decoder
+from vision.families.anchors import DEFAULT_STRIDES
 from vision.letterbox import LetterboxInfo, letterbox_batch, unletterbox
 from vision.manifest import ModelManifest
 from vision.types import Detection, ModelIdentity
@@ -60,6 +61,9 @@ class DetectionPipeline:
         iou_threshold: NMS overlap above which a lower-scoring box is dropped.
         max_detections: Most detections kept per image.
         decoder: The family's output decoder.
+        stride: With a dynamic-input model, frames go into the smallest
+            canvas aligned to this stride (rectangular inference); ``None``
+            always uses the full ``input_wh``.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class DetectionPipeline:
         iou_threshold: float = DEFAULT_IOU_THRESHOLD,
         classes: Collection[str] | None = None,
         max_detections: int = DEFAULT_MAX_DETECTIONS,
+        fit_canvas: bool = False,
     ) -> None:
         """Set up the pipeline.
 
@@ -79,6 +84,9 @@ class DetectionPipeline:
             iou_threshold: NMS IoU threshold, 0-1.
             classes: Labels to keep (e.g. ``{"person", "car"}``); ``None`` keeps all.
             max_detections: Most detections per image, highest scores first.
+            fit_canvas: Letterbox into the smallest stride-aligned canvas
+                instead of the full input; only for a model whose input height
+                and width are dynamic (see :class:`vision.session.ModelSession`).
 
         Raises:
             ValueError: For a label not in the manifest or a threshold outside 0-1.
@@ -103,6 +111,7 @@ class DetectionPipeline:
         self.decoder: Decoder = make_decoder(
             manifest.family, manifest.input_wh, len(manifest.labels)
         )
+        self.stride = max(DEFAULT_STRIDES) if fit_canvas else None
 
     def _mask(self, classes: Collection[str] | None) -> NDArray[np.bool_] | None:
         if classes is None:
@@ -127,6 +136,7 @@ class DetectionPipeline:
             align=self.decoder.align,
             pixel_format=self._pixel_format,
             normalise=self._normalise,
+            stride=self.stride,
         )
         return PreparedBatch(tensor, infos)
 
@@ -143,7 +153,7 @@ class DetectionPipeline:
             Detections, highest score first.
         """
         candidates = self.decoder.candidates(
-            output, self.score_threshold, self._class_mask
+            output, self.score_threshold, self._class_mask, info.input_wh
         )
         kept = class_aware_nms(candidates, self.iou_threshold, self.max_detections)
         boxes = unletterbox(kept.xyxy, info).tolist()

@@ -33,7 +33,9 @@ from vision.errors import (
     WeightsMissing,
 )
 from vision.families import make_decoder
+from vision.families.anchors import DEFAULT_STRIDES
 from vision.fetch import dynamic_batch_path, verify_weights
+from vision.letterbox import stride_canvas
 from vision.manifest import ModelManifest
 from vision.types import ModelIdentity
 
@@ -119,6 +121,8 @@ class ModelSession:
         path: The ONNX file that was loaded.
         sha256: SHA-256 of that file (the derived file's for a dynamic batch).
         dynamic_batch: Whether one call takes a batch of any size.
+        dynamic_size: Whether the input height and width are symbolic (the
+            pipeline may then letterbox into smaller, stride-aligned canvases).
         providers: Execution providers onnxruntime actually uses.
     """
 
@@ -165,6 +169,7 @@ class ModelSession:
         except Exception as err:  # onnxruntime's pybind errors share no base class
             raise ModelUnavailable(manifest.name, f"cannot load {path}: {err}") from err
         self.providers = tuple(self._session.get_providers())
+        self.dynamic_size = False
         self.dynamic_batch = self._check_io(manifest)
         if options.warm_up:
             self._warm_up(manifest)
@@ -249,9 +254,16 @@ class ModelSession:
         width, height = manifest.input_wh
         shape = list(inputs[0].shape)
         fixed_batch = bool(shape) and isinstance(shape[0], int)
+        symbolic = [not isinstance(d, int) for d in shape[2:]]
+        self.dynamic_size = len(shape) == 4 and all(symbolic)
         if (
             len(shape) != 4
-            or shape[1:] != [3, height, width]
+            or shape[1] != 3
+            or any(
+                isinstance(got, int) and got != want
+                for got, want in zip(shape[2:], (height, width), strict=True)
+            )
+            or any(symbolic) != all(symbolic)
             or (fixed_batch and shape[0] != 1)
         ):
             raise ModelUnavailable(
@@ -276,10 +288,14 @@ class ModelSession:
         return not fixed_batch
 
     def _warm_up(self, manifest: ModelManifest) -> None:
-        width, height = manifest.input_wh
-        blank = np.full((1, 3, height, width), 114, dtype=np.float32)
+        sizes = [manifest.input_wh]
+        if self.dynamic_size:  # the usual 16:9 canvas too: no first-frame stall
+            sizes.append(
+                stride_canvas([(1600, 900)], manifest.input_wh, max(DEFAULT_STRIDES))
+            )
         try:
-            self.run(blank)
+            for width, height in sizes:
+                self.run(np.full((1, 3, height, width), 114, dtype=np.float32))
         except InferenceFailed as err:
             raise ModelUnavailable(
                 manifest.name, f"warm-up failed: {err.reason}"

@@ -235,11 +235,19 @@ class DetectionService:
         if manifest is None:
             raise ModelUnavailable(s.model, f"no manifest named {s.model!r}")
         classes = set().union(*(c.plan.classes for c in self.cameras.values()))
-        pipeline = DetectionPipeline(
-            manifest, score_threshold=s.score_threshold, classes=classes or None
-        )
         options = SessionOptions(intra_op_threads=s.threads)
-        return pipeline, ModelSession.open(manifest, self.models.cache_dir, options)
+        session = ModelSession.open(manifest, self.models.cache_dir, options)
+        fit = s.letterbox == "fit" and session.dynamic_size
+        if s.letterbox == "fit" and not fit:
+            log.info("detector[%s] input size is fixed: letterboxing into the "
+                     "full square", s.model)  # fmt: skip
+        pipeline = DetectionPipeline(
+            manifest,
+            score_threshold=s.score_threshold,
+            classes=classes or None,
+            fit_canvas=fit,
+        )
+        return pipeline, session
 
     async def __aexit__(
         self,
@@ -449,6 +457,8 @@ class DetectionService:
             return ComponentHealth("detector", Status.DEGRADED, detail)
         detail |= {
             "model": self.settings.model,
+            # the letterbox in use: "fit" needs a model with a dynamic input size
+            "letterbox": "fit" if self.pipeline and self.pipeline.stride else "square",
             "cameras": len(self.cameras),
             "fps_analysed": round(sum(map(self.fps_analysed, self.cameras)), 2),
             "batches": self.batches,

@@ -98,7 +98,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def models() -> ModelSettings:
-    fetch_all(MODELS_DIR, CACHE_DIR)
+    fetch_all(MODELS_DIR, CACHE_DIR, dynamic_batch=True)
     return ModelSettings(manifests_dir=MODELS_DIR, cache_dir=CACHE_DIR)
 
 
@@ -326,6 +326,7 @@ async def test_bus_clip_raises_exactly_one_crowding_alarm_then_clears_it(
     assert analysis["zones"][0]["count"] == 0 and analysis["boxes"] == []
     assert 3.5 <= analysis["fps_analysed"] <= 6.0
     assert health.detail["state"] == "ok"
+    assert health.detail["letterbox"] == "fit"  # 810x1080 frames in 320x416
 
 
 async def test_motion_gating_skips_still_frames_and_keeps_the_alarm_timing(

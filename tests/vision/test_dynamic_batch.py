@@ -15,15 +15,19 @@ from tests.vision.tiny_models import (
     fixed_batch_reshape_graph,
     manifest_for,
     pinned_batch_graph,
+    strided_head_graph,
 )
 from vision.dynamic_batch import (
     BATCH_DIM,
+    DYNAMIC_AXES_KEY,
+    derived_axes,
     derived_from_sha256,
     make_batch_dynamic,
     read_sidecar,
     sidecar_path,
 )
 from vision.errors import BatchEditUnsupported
+from vision.families import YoloxDecoder
 from vision.fetch import (
     derive_dynamic_batch,
     dynamic_batch_path,
@@ -170,6 +174,9 @@ def test_yolox_nano_session_opens_the_derived_copy(
     assert session.dynamic_batch is True
     assert session.derived_from == yolox_manifest.sha256
     assert session.run(np.zeros((4, 3, 416, 416), np.float32)).shape == (4, 3549, 85)
+    # and the input size: a 16:9 frame's 416x256 canvas
+    assert session.dynamic_size
+    assert session.run(np.zeros((2, 3, 256, 416), np.float32)).shape == (2, 2184, 85)
 
 
 def test_fetch_all_can_derive_dynamic_copies(tmp_path: Path) -> None:
@@ -204,3 +211,70 @@ def test_fetch_all_can_derive_dynamic_copies(tmp_path: Path) -> None:
         "fixed.onnx",
         "pinned.onnx",  # refused: batches by looping
     ]
+
+
+# -- the input size --------------------------------------------------------------
+
+
+def test_a_fully_convolutional_head_gets_a_dynamic_input_size(tmp_path: Path) -> None:
+    src = strided_head_graph(tmp_path / "head.onnx")
+    dst = tmp_path / "head.dynamic.onnx"
+    decoder = YoloxDecoder((128, 128), 2)
+
+    derived = make_batch_dynamic(src, dst, output_shape_for=decoder.output_shape_for)
+
+    model = onnx.load(str(dst))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    out = model.graph.output[0].type.tensor_type.shape.dim
+    assert derived.dynamic_size
+    assert [d.dim_param for d in dims] == ["batch", "", "height", "width"]
+    assert [d.dim_param or d.dim_value for d in out] == ["batch", "size_axis_1", 7]
+    assert derived_axes(model) == "batch,height,width"
+    # the 16:9 canvas of this input, and a batch of two at it
+    wide = np.random.default_rng(3).uniform(0, 255, (2, 3, 96, 128))
+    assert _run(dst, wide.astype(np.float32)).shape == (2, 16 * 12 + 8 * 6 + 4 * 3, 7)
+    # the nominal size is still bit-identical to the original
+    square = np.full((1, 3, 128, 128), 114, np.float32)
+    assert _run(dst, square).tobytes() == _run(src, square).tobytes()
+
+
+def test_a_head_with_baked_in_anchors_keeps_a_fixed_size(tmp_path: Path) -> None:
+    src = strided_head_graph(tmp_path / "baked.onnx", baked_anchors=True)
+    dst = tmp_path / "baked.dynamic.onnx"
+    decoder = YoloxDecoder((128, 128), 2)
+
+    derived = make_batch_dynamic(src, dst, output_shape_for=decoder.output_shape_for)
+
+    model = onnx.load(str(dst))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert not derived.dynamic_size
+    assert derived_axes(model) == "batch"
+    assert [d.dim_param or d.dim_value for d in dims] == ["batch", 3, 128, 128]
+    assert _run(dst, np.zeros((3, 3, 128, 128), np.float32)).shape == (3, 336, 7)
+
+
+def test_a_copy_from_before_dynamic_sizes_is_derived_again(tmp_path: Path) -> None:
+    src = strided_head_graph(tmp_path / "src" / "head.onnx")
+    manifest = manifest_for(src, input_wh=(128, 128), labels=("a", "b"))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    weights_path(manifest, cache).write_bytes(src.read_bytes())
+    # what the batch-only edit wrote: hashes fine, but no record of its axes
+    old = dynamic_batch_path(manifest, cache)
+    make_batch_dynamic(weights_path(manifest, cache), old)
+    model = onnx.load(str(old))
+    kept = [p for p in model.metadata_props if p.key != DYNAMIC_AXES_KEY]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    onnx.save(model, str(old))
+    sidecar_path(old).write_text(
+        f"{hashlib.sha256(old.read_bytes()).hexdigest()}  {old.name}\n"
+    )
+
+    derived = derive_dynamic_batch(manifest, cache)
+    session = ModelSession.open(manifest, cache)
+
+    assert derived.batched_max_abs_diff is not None  # ran again, not accepted
+    assert derived.dynamic_size
+    assert session.dynamic_size and session.dynamic_batch
+    assert session.run(np.zeros((2, 3, 96, 128), np.float32)).shape == (2, 252, 7)

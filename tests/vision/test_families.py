@@ -224,3 +224,40 @@ def test_yolox_decoder_grid_matches_the_reference_formula() -> None:
     reference = np.stack((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), axis=1)
     assert got.xyxy == pytest.approx(reference, rel=1e-5, abs=1e-4)
     assert got.scores.tolist() == [1.0] * rows
+
+
+@pytest.mark.parametrize(
+    ("decoder", "input_wh", "shape"),
+    [
+        (YoloxDecoder((416, 416), 80), (416, 256), (2184, 85)),
+        (YoloxDecoder((416, 416), 80), (320, 416), (2730, 85)),
+        (Yolov8Decoder((640, 640), 80), (640, 384), (84, 5040)),
+    ],
+)
+def test_decoders_take_other_input_sizes(
+    decoder: YoloxDecoder | Yolov8Decoder,
+    input_wh: tuple[int, int],
+    shape: tuple[int, int],
+) -> None:
+    """A dynamic-input model runs at a smaller canvas; its grid follows."""
+    nominal = decoder.output_shape
+
+    assert decoder.output_shape_for(input_wh) == shape
+    assert decoder.output_shape == nominal
+    assert (
+        len(decoder.candidates(np.zeros(shape, np.float32), 0.25, None, input_wh)) == 0
+    )
+    with pytest.raises(ValueError, match="expected output"):
+        decoder.candidates(np.zeros(shape, np.float32), 0.25)
+
+
+def test_yolox_decoder_places_a_box_on_the_smaller_grid() -> None:
+    """The last anchor of a 416x256 canvas is the bottom-right stride-32 cell."""
+    decoder = YoloxDecoder((416, 416), 1)
+    raw = np.zeros((2184, 6), np.float32)
+    raw[-1] = (0.5, 0.5, 0.0, 0.0, 1.0, 1.0)
+
+    got = decoder.candidates(raw, 0.5, input_wh=(416, 256))
+
+    # cell (12, 7) of the 13x8 stride-32 grid, a 32-pixel box around its centre
+    assert got.xyxy.tolist() == [[384.0, 224.0, 416.0, 256.0]]

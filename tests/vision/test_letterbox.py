@@ -13,6 +13,7 @@ from vision.letterbox import (
     letterbox,
     letterbox_batch,
     letterbox_info,
+    stride_canvas,
     unletterbox,
 )
 
@@ -182,3 +183,68 @@ def test_content_lands_where_the_geometry_says() -> None:
     back = unletterbox(np.array([[x0, y0, x1, y1]], np.float32), info)[0]
 
     assert back == pytest.approx([960, 540, 1920, 1080], abs=1 / info.scale + 1)
+
+
+@pytest.mark.parametrize(
+    ("sources", "input_wh", "align", "canvas"),
+    [
+        ([(640, 360)], (416, 416), "top_left", (416, 256)),  # 16:9 sub stream
+        ([(1920, 1080)], (416, 416), "top_left", (416, 256)),
+        ([(704, 576)], (416, 416), "top_left", (416, 352)),  # D1 / PAL
+        ([(810, 1080)], (416, 416), "top_left", (320, 416)),  # portrait
+        ([(640, 360), (640, 480)], (416, 416), "top_left", (416, 320)),
+        ([(640, 360), (360, 640)], (416, 416), "top_left", (416, 416)),
+        ([(1920, 1080)], (640, 640), "centre", (640, 384)),
+        ([(416, 416)], (416, 416), "top_left", (416, 416)),
+        ([(30, 10)], (416, 416), "top_left", (416, 160)),  # upscaled, rounded up
+    ],
+)
+def test_stride_canvas_table(
+    sources: list[tuple[int, int]],
+    input_wh: tuple[int, int],
+    align: LetterboxAlign,
+    canvas: tuple[int, int],
+) -> None:
+    assert stride_canvas(sources, input_wh, 32, align) == canvas
+
+
+def test_stride_canvas_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="stride"):
+        stride_canvas([], (416, 416), 32)
+    with pytest.raises(ValueError, match="stride"):
+        stride_canvas([(640, 360)], (416, 416), 0)
+
+
+@pytest.mark.parametrize("align", ["top_left", "centre"])
+def test_a_fitted_canvas_keeps_the_square_scale_and_round_trips(
+    align: LetterboxAlign,
+) -> None:
+    frame = np.zeros((360, 640, 3), np.uint8)
+    frame[100:200, 300:400] = 255  # a white square
+
+    square, square_info = letterbox(frame, (416, 416), align=align)
+    fitted, info = letterbox(frame, (416, 416), align=align, stride=32)
+
+    assert fitted.shape == (1, 3, 256, 416)
+    assert info.input_wh == (416, 256)
+    assert info.scale == square_info.scale
+    assert info.resized_wh == square_info.resized_wh == (416, 234)
+    assert info.pad_xy == ((0, 0) if align == "top_left" else (0, 11))
+    left, top = info.pad_xy
+    # the picture is the square's picture, moved by the padding difference
+    dy = square_info.pad_xy[1] - top
+    assert np.array_equal(
+        fitted[0, :, top : top + 234, :], square[0, :, dy + top : dy + top + 234, :]
+    )
+    assert np.all(fitted[0, :, :top, :] == 114)
+    assert np.all(fitted[0, :, top + 234 :, :] == 114)
+    box = np.array([[300 * info.scale + left, 100 * info.scale + top,
+                     400 * info.scale + left, 200 * info.scale + top]])  # fmt: skip
+    assert unletterbox(box, info).tolist() == [
+        pytest.approx([300, 100, 400, 200], abs=1e-3)
+    ]
+
+
+def test_a_canvas_too_small_for_the_frame_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot hold"):
+        letterbox_info((640, 360), (416, 416), "top_left", (416, 224))

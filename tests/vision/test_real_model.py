@@ -138,3 +138,32 @@ def test_one_batch_across_cameras_on_the_dynamic_model(
     _assert_matches(_people(together[2]), BUS_PEOPLE)
     _assert_matches(_people(together[3]), ZIDANE_PEOPLE)
     assert together[0][0].xyxy == together[2][0].xyxy
+
+
+def test_fitted_canvas_finds_the_same_people_with_less_input(
+    tmp_path: Path,
+    model_cache: Path,
+    yolox_manifest: ModelManifest,
+    session: ModelSession,
+    photos: dict[str, NDArray[np.uint8]],
+) -> None:
+    """Rectangular inference: bus in 320x416, zidane in 416x256, same answers."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "yolox_nano.onnx").write_bytes(session.path.read_bytes())
+    derive_dynamic_batch(yolox_manifest, cache)
+    dynamic = ModelSession.open(yolox_manifest, cache)
+    fitted = DetectionPipeline(yolox_manifest, fit_canvas=True)
+
+    shapes = [fitted.preprocess([photos[n]]).tensor.shape for n in ("bus", "zidane")]
+    (bus,) = fitted.detect([photos["bus"]], dynamic)
+    (zidane,) = fitted.detect([photos["zidane"]], dynamic)
+    mixed = fitted.preprocess([photos["bus"], photos["zidane"]])
+
+    assert dynamic.dynamic_size and not session.dynamic_size
+    assert shapes == [(1, 3, 416, 320), (1, 3, 256, 416)]
+    _assert_matches(_people(bus), BUS_PEOPLE)
+    _assert_matches(_people(zidane), ZIDANE_PEOPLE)
+    # a batch of a portrait and a landscape frame needs the whole square
+    assert mixed.tensor.shape == (2, 3, 416, 416)
+    assert [i.input_wh for i in mixed.infos] == [(416, 416), (416, 416)]

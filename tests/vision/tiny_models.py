@@ -155,3 +155,45 @@ def manifest_for(
         f"path = {json.dumps(str(weights))}",
     ]
     return parse_manifest("\n".join(lines) + "\n", str(weights))
+
+
+def strided_head_graph(path: Path, *, baked_anchors: bool = False) -> Path:
+    """A miniature YOLOX head: input [1, 3, 128, 128], output [1, 336, 7].
+
+    Three 1x1 convolutions with strides 8, 16 and 32 give 5 + 2 channels per
+    cell; each is reshaped to [1, 7, -1], concatenated and transposed, so the
+    anchors follow the input size like the real head's. ``baked_anchors``
+    adds a constant shaped for the 128x128 grid after the concatenation (as
+    exports that decode in the graph do), which pins the input size.
+    """
+    rng = np.random.default_rng(11)
+    nodes, inits, levels = [], [], []
+    for stride in (8, 16, 32):
+        w = f"w{stride}"
+        inits.append(
+            numpy_helper.from_array(rng.normal(size=(7, 3, 1, 1)).astype(np.float32), w)
+        )
+        nodes += [
+            helper.make_node(
+                "Conv", ["images", w], [f"c{stride}"], strides=[stride, stride]
+            ),
+            helper.make_node("Reshape", [f"c{stride}", "shape"], [f"r{stride}"]),
+        ]
+        levels.append(f"r{stride}")
+    inits.append(numpy_helper.from_array(np.array([1, 7, -1], np.int64), "shape"))
+    nodes.append(helper.make_node("Concat", levels, ["cat"], axis=2))
+    last = "cat"
+    if baked_anchors:
+        grid = np.arange(7 * 336, dtype=np.float32).reshape(1, 7, 336) / 1000
+        inits.append(numpy_helper.from_array(grid, "grid"))
+        nodes.append(helper.make_node("Add", ["cat", "grid"], ["decoded"]))
+        last = "decoded"
+    nodes.append(helper.make_node("Transpose", [last], ["output"], perm=[0, 2, 1]))
+    graph = helper.make_graph(
+        nodes,
+        "strided_head",
+        [helper.make_tensor_value_info("images", FLOAT, [1, 3, 128, 128])],
+        [helper.make_tensor_value_info("output", FLOAT, [1, 336, 7])],
+        initializer=inits,
+    )
+    return _save(graph, path, infer=True)

@@ -34,11 +34,16 @@ class Decoder(Protocol):
         """Shape of one image's output (without the batch dimension)."""
         ...
 
+    def output_shape_for(self, input_wh: tuple[int, int]) -> tuple[int, int]:
+        """Shape of one image's output for an input of ``input_wh`` pixels."""
+        ...
+
     def candidates(
         self,
         output: NDArray[np.float32],
         score_threshold: float,
         class_mask: NDArray[np.bool_] | None = None,
+        input_wh: tuple[int, int] | None = None,
     ) -> ScoredBoxes:
         """Boxes (network-input pixels) scoring at least ``score_threshold``.
 
@@ -47,6 +52,8 @@ class Decoder(Protocol):
             score_threshold: Minimum score, 0-1.
             class_mask: (C,) booleans; only classes marked True are considered.
                 ``None`` considers every class.
+            input_wh: The input size the image was run at (a dynamic-input
+                model); ``None`` is the nominal size.
 
         Returns:
             Candidates before NMS, one per anchor at most (its best class).

@@ -21,9 +21,10 @@ class Yolov8Decoder:
     """Decoder for YOLOv8/YOLO11 detection exports shaped (4 + C, A) per image.
 
     Attributes:
-        input_wh: Network input (width, height) in pixels.
+        input_wh: Nominal network input (width, height) in pixels.
         num_classes: Number of class rows C.
-        num_anchors: Number of anchor columns A (one per cell of every stride).
+        num_anchors: Number of anchor columns A at the nominal size (one per
+            cell of every stride).
     """
 
     def __init__(
@@ -34,8 +35,8 @@ class Yolov8Decoder:
     ) -> None:
         self.input_wh = input_wh
         self.num_classes = num_classes
-        width, height = input_wh
-        self.num_anchors = sum((width // s) * (height // s) for s in strides)
+        self._strides = strides
+        self.num_anchors = self.output_shape_for(input_wh)[1]
 
     @property
     def align(self) -> LetterboxAlign:
@@ -44,14 +45,21 @@ class Yolov8Decoder:
 
     @property
     def output_shape(self) -> tuple[int, int]:
-        """(4 + classes, anchors)."""
+        """(4 + classes, anchors) at the nominal input size."""
         return 4 + self.num_classes, self.num_anchors
+
+    def output_shape_for(self, input_wh: tuple[int, int]) -> tuple[int, int]:
+        """(4 + classes, anchors) for an input of ``input_wh`` pixels."""
+        width, height = input_wh
+        anchors = sum((width // s) * (height // s) for s in self._strides)
+        return 4 + self.num_classes, anchors
 
     def candidates(
         self,
         output: NDArray[np.float32],
         score_threshold: float,
         class_mask: NDArray[np.bool_] | None = None,
+        input_wh: tuple[int, int] | None = None,
     ) -> ScoredBoxes:
         """Decode one image; score = best class score.
 
@@ -59,6 +67,8 @@ class Yolov8Decoder:
             output: (4 + C, A) predictions of one image.
             score_threshold: Minimum score, 0-1.
             class_mask: (C,) booleans of the classes to consider, or ``None``.
+            input_wh: The input size the image was run at; ``None`` is the
+                nominal size.
 
         Returns:
             Candidate boxes in network-input pixels.
@@ -75,8 +85,9 @@ class Yolov8Decoder:
             >>> got.class_ids.tolist()
             [1]
         """
-        if output.shape != self.output_shape:
-            raise ValueError(f"expected output {self.output_shape}, got {output.shape}")
+        expected = self.output_shape_for(input_wh or self.input_wh)
+        if output.shape != expected:
+            raise ValueError(f"expected output {expected}, got {output.shape}")
         class_scores = output[4:]
         if class_mask is not None:
             class_scores = np.where(class_mask[:, None], class_scores, np.float32(0))

@@ -25,10 +25,11 @@ _MAX_LOG_SIZE = 30.0
 class YoloxDecoder:
     """Decoder for YOLOX raw grid outputs shaped (A, 5 + C) per image.
 
-    The anchor grid and strides are computed once per input size.
+    The anchor grid and strides are computed once per input size: a model with
+    a dynamic input takes canvases smaller than its nominal size.
 
     Attributes:
-        input_wh: Network input (width, height) in pixels.
+        input_wh: Nominal network input (width, height) in pixels.
         num_classes: Number of class columns C.
     """
 
@@ -40,7 +41,19 @@ class YoloxDecoder:
     ) -> None:
         self.input_wh = input_wh
         self.num_classes = num_classes
-        self._grid_xy, self._stride = anchor_grid(input_wh, strides)
+        self._strides = strides
+        self._grids: dict[
+            tuple[int, int], tuple[NDArray[np.float32], NDArray[np.float32]]
+        ] = {}
+
+    def _grid(
+        self, input_wh: tuple[int, int]
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        grid = self._grids.get(input_wh)
+        if grid is None:
+            # few sizes ever occur (one per camera aspect), so no eviction
+            grid = self._grids[input_wh] = anchor_grid(input_wh, self._strides)
+        return grid
 
     @property
     def align(self) -> LetterboxAlign:
@@ -49,14 +62,19 @@ class YoloxDecoder:
 
     @property
     def output_shape(self) -> tuple[int, int]:
-        """(anchors, 5 + classes)."""
-        return int(self._grid_xy.shape[0]), 5 + self.num_classes
+        """(anchors, 5 + classes) at the nominal input size."""
+        return self.output_shape_for(self.input_wh)
+
+    def output_shape_for(self, input_wh: tuple[int, int]) -> tuple[int, int]:
+        """(anchors, 5 + classes) for an input of ``input_wh`` pixels."""
+        return int(self._grid(input_wh)[0].shape[0]), 5 + self.num_classes
 
     def candidates(
         self,
         output: NDArray[np.float32],
         score_threshold: float,
         class_mask: NDArray[np.bool_] | None = None,
+        input_wh: tuple[int, int] | None = None,
     ) -> ScoredBoxes:
         """Decode one image; score = objectness x best class probability.
 
@@ -64,6 +82,8 @@ class YoloxDecoder:
             output: (A, 5 + C) raw predictions of one image.
             score_threshold: Minimum score, 0-1.
             class_mask: (C,) booleans of the classes to consider, or ``None``.
+            input_wh: The input size the image was run at; ``None`` is the
+                nominal size.
 
         Returns:
             Candidate boxes in network-input pixels.
@@ -80,8 +100,10 @@ class YoloxDecoder:
             >>> got.class_ids.tolist()
             [1]
         """
-        if output.shape != self.output_shape:
-            raise ValueError(f"expected output {self.output_shape}, got {output.shape}")
+        grid_xy, strides = self._grid(input_wh or self.input_wh)
+        expected = (int(grid_xy.shape[0]), 5 + self.num_classes)
+        if output.shape != expected:
+            raise ValueError(f"expected output {expected}, got {output.shape}")
         # Class probabilities are <= 1, so obj x cls >= t needs obj >= t: filter
         # on objectness first and touch only a few rows of the 85 columns.
         rows = np.flatnonzero(output[:, 4] >= score_threshold)
@@ -98,8 +120,8 @@ class YoloxDecoder:
         if not keep.any():
             return ScoredBoxes.empty()
         rows, selected = rows[keep], selected[keep]
-        stride = self._stride[rows]
-        centre = (selected[:, 0:2] + self._grid_xy[rows]) * stride
+        stride = strides[rows]
+        centre = (selected[:, 0:2] + grid_xy[rows]) * stride
         size = np.exp(np.minimum(selected[:, 2:4], _MAX_LOG_SIZE)) * stride
         xyxy = cxcywh_to_xyxy(np.concatenate((centre, size), axis=1))
         return ScoredBoxes(xyxy, scores[keep], class_ids[keep].astype(np.intp))
