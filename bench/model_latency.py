@@ -4,7 +4,10 @@ For the record (issue 4): the bare onnxruntime session of the default model
 (the dynamic-batch file), nothing else running in this process. For each
 configuration, ``session.run`` is called back to back on a batch of
 letterboxed frames of the sub clip for ``SECONDS``, from W threads at once
-(the detector's worker pool); every call's latency is kept.
+(the detector's worker pool); every call's latency is kept. Each
+configuration runs twice: on the full 416x416 square and on the 416x256
+canvas that the service's default ``letterbox: fit`` gives these 16:9 frames
+(rectangular inference, when the model's input size is dynamic).
 
 Reported per configuration: latency p50 / p99 per call, frames per second,
 frames per CPU-second, and the CPU it used. RATIO = frames/s of the
@@ -43,7 +46,10 @@ MANIFEST = REPO_ROOT / "models" / "yolox_nano.toml"
 CACHE = REPO_ROOT / "models" / ".cache"
 
 
-def clip_tensor(batch: int) -> NDArray[np.float32]:
+CANVASES = ("square", "fit")
+
+
+def clip_tensor(batch: int, canvas: str) -> NDArray[np.float32]:
     """The first ``batch`` pictures of the sub clip, letterboxed."""
     frames: list[NDArray[np.uint8]] = []
     with av.open(str(clip_path("test_sub.h264"))) as container:
@@ -51,7 +57,8 @@ def clip_tensor(batch: int) -> NDArray[np.float32]:
             frames.append(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
             if len(frames) == batch:
                 break
-    return DetectionPipeline(load_manifest(MANIFEST)).preprocess(frames).tensor
+    pipeline = DetectionPipeline(load_manifest(MANIFEST), fit_canvas=canvas == "fit")
+    return pipeline.preprocess(frames).tensor
 
 
 def measure(
@@ -90,25 +97,28 @@ def measure(
     }
 
 
-def run_all() -> dict[tuple[int, int, int], dict[str, Any]]:
+def run_all() -> dict[tuple[int, int, int, str], dict[str, Any]]:
     """Every configuration, one after the other."""
     manifest = load_manifest(MANIFEST)
-    tensors = {b: clip_tensor(b) for b in BATCHES}
-    out: dict[tuple[int, int, int], dict[str, Any]] = {}
+    tensors = {(b, c): clip_tensor(b, c) for b in BATCHES for c in CANVASES}
+    out: dict[tuple[int, int, int, str], dict[str, Any]] = {}
     for threads, workers in CONFIGS:
         session = ModelSession.open(
             manifest, CACHE, SessionOptions(intra_op_threads=threads)
         )
-        for batch in BATCHES:
-            found = measure(session, tensors[batch], workers)
-            out[threads, workers, batch] = found
-            print(
-                f"threads {threads} workers {workers} batch {batch}: "
-                f"p50 {found['p50_ms']:.1f} ms, p99 {found['p99_ms']:.1f} ms, "
-                f"{found['fps']:.1f} frames/s, {found['cores']:.2f} cores, "
-                f"{found['frames_per_cpu_s']:.1f} frames per CPU-second",
-                flush=True,
-            )
+        for canvas in CANVASES if session.dynamic_size else CANVASES[:1]:
+            for batch in BATCHES:
+                tensor = tensors[batch, canvas]
+                found = measure(session, tensor, workers)
+                out[threads, workers, batch, canvas] = found
+                print(
+                    f"{canvas} {tensor.shape[3]}x{tensor.shape[2]} threads "
+                    f"{threads} workers {workers} batch {batch}: "
+                    f"p50 {found['p50_ms']:.1f} ms, p99 {found['p99_ms']:.1f} ms, "
+                    f"{found['fps']:.1f} frames/s, {found['cores']:.2f} cores, "
+                    f"{found['frames_per_cpu_s']:.1f} frames per CPU-second",
+                    flush=True,
+                )
     return out
 
 
@@ -116,14 +126,15 @@ async def run() -> BenchResult:
     """The benchmark."""
     found = await asyncio.to_thread(run_all)
     figures: dict[str, Any] = {}
-    for (threads, workers, batch), f in found.items():
-        key = f"t{threads}_w{workers}_b{batch}"
+    for (threads, workers, batch, canvas), f in found.items():
+        key = f"{canvas}_t{threads}_w{workers}_b{batch}"
         figures |= {f"{key}_{k}": round(v, 2) for k, v in f.items()}
-    ref = found[REFERENCE]["fps"]
+    ref = found[(*REFERENCE, "square")]["fps"]
     disturbed = [k for k, f in found.items() if f["foreign_cores"] > 0.15]
     notes = [
         "t = onnxruntime intra-op threads (spin-waiting off), w = concurrent "
-        "calls (the detector's workers), b = frames per call"
+        "calls (the detector's workers), b = frames per call; square = "
+        "416x416, fit = 416x256 (16:9 frames, rectangular inference)"
     ]
     if disturbed:
         notes.append(f"other processes loaded the machine during {len(disturbed)} "

@@ -5,7 +5,10 @@ Method (one run):
 1. The RTSP test server serves ``/sub`` (640x360, 25 fps, High profile).
 2. Limit: the default model (YOLOX-Nano, dynamic-batch file) in an
    onnxruntime session with T intra-op threads runs batches of
-   ``BATCH`` letterboxed frames of the same clip back to back for ``RAW_S``,
+   ``BATCH`` letterboxed frames of the same clip, letterboxed as the
+   service's pipeline does (its default ``letterbox``: a 416x256 canvas for
+   these 16:9 frames when the model's input size is dynamic, else the
+   416x416 square), back to back for ``RAW_S``,
    from W threads at once (the detector's worker pool); frames per second =
    the raw throughput. Measured before and after the pipeline window; the
    mean is the denominator.
@@ -181,7 +184,7 @@ async def measure_pipeline(
 
 
 async def measure_config(
-    threads: int, workers: int, url: str, tensor: NDArray[np.float32]
+    threads: int, workers: int, url: str, frames: list[NDArray[np.uint8]]
 ) -> tuple[float, dict[str, Any], list[str]]:
     """Raw, pipeline, raw again for one configuration; returns the ratio."""
     name = f"threads {threads} workers {workers}"
@@ -190,6 +193,9 @@ async def measure_config(
     session = await asyncio.to_thread(
         ModelSession.open, manifest, MODELS.cache_dir, options
     )
+    # the same input as the service's pipeline: same letterbox, same canvas
+    fit = DEFAULTS.letterbox == "fit" and session.dynamic_size
+    tensor = DetectionPipeline(manifest, fit_canvas=fit).preprocess(frames).tensor
     raw_before = await asyncio.to_thread(raw_fps, session, tensor, RAW_S, workers)
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
         figures, notes = await measure_pipeline(url, Path(tmp), threads, workers)
@@ -204,6 +210,7 @@ async def measure_config(
         notes.append(f"{name}: other processes loaded the machine")
     figures = {
         "dynamic_batch": session.dynamic_batch,
+        "input_wh": f"{tensor.shape[3]}x{tensor.shape[2]}",
         "raw_fps_before": raw_before,
         "raw_fps_after": raw_after,
         **figures,
@@ -213,11 +220,7 @@ async def measure_config(
 
 async def run() -> BenchResult:
     """The benchmark."""
-    tensor = (
-        DetectionPipeline(load_manifest(MODELS.manifests_dir / "yolox_nano.toml"))
-        .preprocess(clip_frames(BATCH))
-        .tensor
-    )
+    frames = clip_frames(BATCH)
     ratios: dict[tuple[int, int], float] = {}
     figures: dict[str, Any] = {
         "model": "yolox_nano",
@@ -228,7 +231,7 @@ async def run() -> BenchResult:
     with rtsp_server({"/sub": "test_sub.h264"}) as server:
         for threads, workers in CONFIGS:
             ratio, found, found_notes = await measure_config(
-                threads, workers, server.url("/sub"), tensor
+                threads, workers, server.url("/sub"), frames
             )
             key = f"threads_{threads}_workers_{workers}"
             ratios[threads, workers] = ratio
@@ -244,7 +247,8 @@ async def run() -> BenchResult:
         ratio_label=(
             f"pipeline {pipeline_fps:.1f} frames/s over {CAMERAS} cameras / raw "
             f"onnxruntime {raw:.1f} frames/s (threads {head[0]}, workers "
-            f"{head[1]}, batch {BATCH})"
+            f"{head[1]}, batch {BATCH}, input "
+            f"{figures[f'threads_{head[0]}_workers_{head[1]}_input_wh']})"
         ),
         target_label=f">= {TARGET}",
         passed=ratios[head] >= TARGET,
