@@ -5,14 +5,15 @@ sub stream on its own thread into a latest-frame mailbox. The scheduler (one
 task on the loop) takes each camera's newest frame at ``analysis_fps``
 (latest-frame-wins); a frame older than ``max_frame_age_s`` is never analysed
 and flags the camera ``lagging`` (X4). Due frames are batched *across*
-cameras. Conversion to BGR, letterbox and postprocessing run in one worker
-thread and ``session.run`` alone in a pool of ``workers`` threads (HS8), each
-call single-threaded by default: parallel batches keep the cores busy without
-onnxruntime's intra-op spin-waiting. One batch more than the workers is in
-flight, so one is always prepared while the others run.
+cameras. Conversion to BGR, letterbox (into the smallest stride-aligned
+canvas when the model's input size is dynamic) and postprocessing run in one
+worker thread and ``session.run`` alone in a pool of ``workers`` threads (HS8),
+each call single-threaded by default: parallel batches keep the cores busy
+without onnxruntime's intra-op spin-waiting. Up to twice as many batches as
+workers, plus one, are in flight, so a worker finds the next batch ready.
 Results come back to the loop, where the tracker, zone counts and the crowding
-/ intrusion / loitering state machines step (pure code of :mod:`vision`);
-their changes go to
+/ intrusion / loitering state machines step
+(:func:`~wall.camera_run.step_rules`); their changes go to
 :class:`~wall.detection_events.DetectionEvents` (alarms, records, bus, MQTT,
 snapshots). A model that cannot load leaves the service running with the
 detector ``unavailable`` and video untouched (X1).
@@ -23,16 +24,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,17 +40,14 @@ from devices.camera import CameraStream
 from devices.config import StreamRole
 from devices.fleet import CameraFleet
 from devices.frame_decoder import DecodedFrame, FrameDecoder
-from devices.stream_stats import RateWindow
-from vision.density import CrowdingState, ZoneCount, step_crowding, zone_counts
 from vision.errors import InferenceFailed, ManifestInvalid, ModelUnavailable
-from vision.hazards import HazardState, IntrusionRule, step_intrusion, step_loitering
+from vision.hazards import IntrusionRule
 from vision.manifest import load_manifests
 from vision.motion import MotionState
 from vision.pipeline import DetectionPipeline
 from vision.session import ModelSession, SessionOptions
-from vision.tracker import TrackerState, update_tracks
-from vision.types import Detection, xyxy_array
-from vision.zones import count_in_zones
+from vision.types import Detection
+from wall.camera_run import CameraRun, FrameSource, step_rules
 from wall.detection_events import (
     AlarmSink,
     DetectionChange,
@@ -61,7 +57,7 @@ from wall.detection_events import (
     alarm_severity,
 )
 from wall.detection_frames import PreparedFrames, prepare_frames
-from wall.detection_settings import CameraPlan, DetectionSettings, camera_plan
+from wall.detection_settings import DetectionSettings, camera_plan
 from wall.event_bus import EventBus
 from wall.health import ComponentHealth, Status
 from wall.records import JsonValue
@@ -76,40 +72,8 @@ LAG_HOLD_S = 5.0  # a camera stays 'lagging' this long after a stale frame
 NO_FRAME_POLL_S = 0.01  # look again this soon when a due camera has no new frame
 
 
-class FrameSource(Protocol):
-    """A latest-frame mailbox (:class:`~devices.frame_decoder.FrameDecoder`)."""
-
-    def latest(self) -> DecodedFrame | None:
-        """The newest decoded picture, if any."""
-        ...
-
-
 SourceFactory = Callable[[CameraStream], AbstractAsyncContextManager[FrameSource]]
 """Opens the frame source of a stream (tests wrap it to inject faults)."""
-
-
-@dataclass(eq=False, slots=True)
-class CameraRun:
-    """Run-time state of one analysed camera (touched on the loop only)."""
-
-    plan: CameraPlan
-    role: str = StreamRole.SUB.value
-    source: FrameSource | None = None
-    due_s: float = 0.0
-    busy: bool = False
-    last_seq: int = -1
-    tracker: TrackerState = field(default_factory=TrackerState)
-    crowding: dict[str, CrowdingState] = field(default_factory=dict)
-    hazards: dict[int, HazardState] = field(default_factory=dict)
-    readings: tuple[ZoneCount, ...] = ()
-    frame_bgr: NDArray[np.uint8] | None = None
-    detections: tuple[Detection, ...] = ()
-    analysed: int = 0
-    stale: int = 0
-    last_age_s: float | None = None
-    lagging_until_s: float = -math.inf
-    motion: MotionState = field(default_factory=MotionState)
-    rate: RateWindow = field(default_factory=lambda: RateWindow(5.0))
 
 
 class DetectionService:
@@ -404,30 +368,11 @@ class DetectionService:
         if not self._fresh(cam, now - frame.received_monotonic_s, now):
             return []
         t = frame.received_monotonic_s  # arrival time: the rules' clock
-        plan = cam.plan
-        cam.tracker = update_tracks(cam.tracker, dets, t, plan.zones)
-        people = xyxy_array([d for d in dets if d.label == "person"])
-        cam.readings = zone_counts(count_in_zones(people, plan.zones), plan.zones)
-        reading = {r.zone_id: r for r in cam.readings}
-        changes: list[DetectionChange] = []
-        for c in plan.crowding:
-            state = cam.crowding.get(c.zone_id, CrowdingState())
-            state, ev = step_crowding(c.rule, state, reading[c.zone_id], t)
-            cam.crowding[c.zone_id] = state
-            changes += [DetectionChange.of(ev, c.severity)] if ev else []
-        armed = self.events.active_conditions
-        for i, h in enumerate(plan.hazards):
-            hs = cam.hazards.get(i, HazardState())
-            if isinstance(h.rule, IntrusionRule):
-                hs, hev = step_intrusion(h.rule, hs, dets, armed, t)
-            else:
-                hs, hev = step_loitering(h.rule, hs, cam.tracker.tracks, t)
-            cam.hazards[i] = hs
-            changes += [DetectionChange.of(hev, h.severity)] if hev else []
+        changes = step_rules(cam, dets, t, self.events.active_conditions)
         cam.frame_bgr, cam.detections = bgr, dets
         cam.analysed += 1
         cam.rate.add(now, 0)
-        return self.events.admit(plan.camera_id, changes, now)
+        return self.events.admit(cam.plan.camera_id, changes, now)
 
     def _context(self, cam: CameraRun, zone_id: str) -> FrameContext:
         """The frame a change was seen in, captured before the next one (X5)."""
