@@ -392,6 +392,8 @@ def _derive(
     axes = BATCH_DIM
     if shape_for is not None:
         nominal = (int(probe.shape[3]), int(probe.shape[2]))
+        if _wide_size(probe) == nominal:  # nothing smaller to run it at
+            raise BatchEditUnsupported(src_path, "no smaller canvas to verify at")
         _set_size_dims(model, shape_for(nominal), shape_for(_wide_size(probe)))
         axes = ",".join((BATCH_DIM, *SIZE_DIMS))
     _check(model, src_path)

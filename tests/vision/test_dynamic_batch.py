@@ -253,6 +253,19 @@ def test_a_head_with_baked_in_anchors_keeps_a_fixed_size(tmp_path: Path) -> None
     assert _run(dst, np.zeros((3, 3, 128, 128), np.float32)).shape == (3, 336, 7)
 
 
+def test_an_input_without_a_smaller_canvas_keeps_a_fixed_size(tmp_path: Path) -> None:
+    """4x4: a 16:9 frame needs the whole input, so no other size can be verified."""
+    src = fixed_batch_reshape_graph(tmp_path / "fixed.onnx")
+    decoder = YoloxDecoder((4, 4), 2)
+
+    derived = make_batch_dynamic(
+        src, tmp_path / "fixed.dynamic.onnx", output_shape_for=decoder.output_shape_for
+    )
+
+    assert not derived.dynamic_size
+    assert derived_axes(onnx.load(str(derived.path))) == "batch"
+
+
 def test_a_copy_from_before_dynamic_sizes_is_derived_again(tmp_path: Path) -> None:
     src = strided_head_graph(tmp_path / "src" / "head.onnx")
     manifest = manifest_for(src, input_wh=(128, 128), labels=("a", "b"))
