@@ -28,6 +28,9 @@ For the machine's speed in this run, the raw model throughput with the same
 workers, threads and batch (nothing else running) is measured first, on the
 416x416 square (the issue's reference input) and on the service's 416x256
 input, and reported with the cameras the latter alone could serve at 5 fps.
+Since the shared machine's speed moves by a third within minutes, each step
+is preceded by a 2 s probe of the issue's own reference configuration (2
+intra-op threads, batch 4, 416x416: "about 110 frames/s"), reported per step.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ VIEWER_NICE = 10  # the stand-in displays yield the CPU to the server
 START = 12
 WARMUP_S = 5.0
 WINDOW_S = 10.0
+SPEED_S = 2.0
 BUDGET_S = 200.0
 REALTIME = 0.95
 TARGET = 12
@@ -84,12 +88,15 @@ class Step:
     min_viewer_fps: float
     min_received_fps: float
     cores: dict[str, float]
+    reference_fps: float = 0.0
 
     def row(self) -> str:
         """A line for the report."""
         cpu = ", ".join(f"{k} {v:.2f}" for k, v in self.cores.items())
         return (
-            f"n={self.n}: analysed min {self.min_analysed_fps:.2f} / mean "
+            f"n={self.n} (bare model, issue's reference configuration: "
+            f"{self.reference_fps:.0f} frames/s): analysed min "
+            f"{self.min_analysed_fps:.2f} / mean "
             f"{self.mean_analysed_fps:.2f} fps, stale "
             f"{self.stale}, relay min {self.min_viewer_fps:.1f} fps (received min "
             f"{self.min_received_fps:.1f}), cores: {cpu} "
@@ -192,34 +199,54 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
     )  # fmt: skip
 
 
-def raw_throughput(fit: bool, seconds: float = 5.0) -> float:
-    """Frames/s of the bare model with the service's workers and threads.
+@dataclass(frozen=True)
+class ModelRun:
+    """A bare-model configuration: intra-op threads, workers, batch, input."""
+
+    threads: int
+    workers: int
+    batch: int
+    fit: bool
+
+
+SERVICE_RUN = ModelRun(DEFAULTS.threads, DEFAULTS.workers, DEFAULTS.batch_size, True)
+SQUARE_RUN = ModelRun(DEFAULTS.threads, DEFAULTS.workers, DEFAULTS.batch_size, False)
+# the issue's reference: "about 110 frames/s with 2 threads and batch 4"
+REFERENCE_RUN = ModelRun(2, 1, 4, False)
+REFERENCE_FPS = 110.0
+_sessions: dict[int, ModelSession] = {}
+
+
+def raw_throughput(run: ModelRun, seconds: float = 5.0) -> float:
+    """Frames/s of the bare model in one configuration, nothing else running.
 
     Args:
-        fit: On the 16:9 sub stream's fitted canvas (416x256, what the service
-            runs with its default letterbox) instead of the 416x416 square.
+        run: Threads, workers and batch; ``fit`` runs the 16:9 sub stream's
+            fitted canvas (416x256, what the service uses with its default
+            letterbox) instead of the 416x416 square.
         seconds: How long to run.
     """
     manifest = load_manifest(MODELS.manifests_dir / "yolox_nano.toml")
-    options = SessionOptions(intra_op_threads=DEFAULTS.threads)
-    session = ModelSession.open(manifest, MODELS.cache_dir, options)
+    session = _sessions.get(run.threads)
+    if session is None:
+        options = SessionOptions(intra_op_threads=run.threads)
+        session = ModelSession.open(manifest, MODELS.cache_dir, options)
+        _sessions[run.threads] = session
     width, height = manifest.input_wh
-    if fit and session.dynamic_size:
+    if run.fit and session.dynamic_size:
         width, height = stride_canvas([(640, 360)], manifest.input_wh, 32)
-    batch = DEFAULTS.batch_size
-    tensor = np.full((batch, 3, height, width), 114, dtype=np.float32)
-    counts = [0] * DEFAULTS.workers
+    tensor = np.full((run.batch, 3, height, width), 114, dtype=np.float32)
+    session.run(tensor)  # warm
+    counts = [0] * run.workers
     t0 = time.perf_counter()
     stop = t0 + seconds
 
     def worker(i: int) -> None:
         while time.perf_counter() < stop:
             session.run(tensor)
-            counts[i] += batch
+            counts[i] += run.batch
 
-    threads = [
-        threading.Thread(target=worker, args=(i,)) for i in range(DEFAULTS.workers)
-    ]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(run.workers)]
     for t in threads:
         t.start()
     for t in threads:
@@ -229,8 +256,8 @@ def raw_throughput(fit: bool, seconds: float = 5.0) -> float:
 
 async def run() -> BenchResult:
     """The benchmark."""
-    raw_fps = await asyncio.to_thread(raw_throughput, False)
-    raw_fit_fps = await asyncio.to_thread(raw_throughput, True)
+    raw_fps = await asyncio.to_thread(raw_throughput, SQUARE_RUN)
+    raw_fit_fps = await asyncio.to_thread(raw_throughput, SERVICE_RUN)
     print(f"raw model: {raw_fps:.1f} frames/s at 416x416, {raw_fit_fps:.1f} at the "
           "service's input for 16:9 frames", flush=True)  # fmt: skip
     steps: list[Step] = []
@@ -242,9 +269,13 @@ async def run() -> BenchResult:
         assert server.pid is not None
         n, best, worst = START, 0, 10**6  # largest that held, smallest that failed
         while worst - best > 1 and time.monotonic() - t0 < BUDGET_S:
+            # the machine's speed moves by a third within minutes: probe it
+            # with the issue's reference configuration right before each step
+            speed = await asyncio.to_thread(raw_throughput, REFERENCE_RUN, SPEED_S)
             step = await measure(
                 n, server.url("/main"), server.url("/sub"), server.pid, Path(tmp)
             )
+            step.reference_fps = speed
             steps.append(step)
             print(step.row(), flush=True)
             if step.ok:
@@ -278,6 +309,10 @@ async def run() -> BenchResult:
             "raw_model_fps": raw_fps,
             "raw_model_fps_service_input": raw_fit_fps,
             "raw_model_cameras_at_5fps": raw_fit_fps / ANALYSIS_FPS,
+            "reference_config_fps_at_capacity": held.reference_fps if held else None,
+            "reference_config_fps_first_failure": next(
+                (s.reference_fps for s in steps if not s.ok), None
+            ),
             "service_cores_at_capacity": held.cores["service"] if held else None,
             "viewer_process_cores_at_capacity": held.cores["viewers"] if held else None,
             "rtsp_server_cores_at_capacity": held.cores["rtsp_server"]

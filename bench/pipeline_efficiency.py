@@ -26,7 +26,11 @@ for T = 2, W = 1; all with the default batch of 2.
 
 RATIO = pipeline frames/s / raw frames/s. Target >= 0.85. The RTSP server and
 the decoders share the machine's two cores with inference: that cost is part
-of the pipeline and is not subtracted.
+of the pipeline and is not subtracted. The shared machine's speed moves by up
+to a third within minutes (the raw reference has moved by 16 % between its
+two measurements around one window), so the headline configuration runs its
+raw / pipeline / raw triple ``HEADLINE_REPEATS`` times and RATIO is the median;
+every repeat's ratio is reported.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ DEFAULTS = DetectionSettings()
 # pipeline must also run can only take from the model: reported, not headline.
 CONFIGS = ((1, 1), (DEFAULTS.threads, DEFAULTS.workers), (2, 1))
 BATCH = DEFAULTS.batch_size
+HEADLINE_REPEATS = 3
 RAW_S = 6.0
 WARMUP_S = 6.0
 WINDOW_S = 20.0
@@ -230,14 +235,22 @@ async def run() -> BenchResult:
     notes: list[str] = []
     with rtsp_server({"/sub": "test_sub.h264"}) as server:
         for threads, workers in CONFIGS:
-            ratio, found, found_notes = await measure_config(
-                threads, workers, server.url("/sub"), frames
-            )
             key = f"threads_{threads}_workers_{workers}"
+            repeats = HEADLINE_REPEATS if (threads, workers) == CONFIGS[0] else 1
+            runs = []
+            for _ in range(repeats):
+                ratio, found, found_notes = await measure_config(
+                    threads, workers, server.url("/sub"), frames
+                )
+                runs.append((ratio, found))
+                notes += found_notes
+            # the median repeat's figures stand for the configuration
+            ratio, found = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
             ratios[threads, workers] = ratio
             figures[f"{key}_ratio"] = ratio
+            if repeats > 1:
+                figures[f"{key}_ratios_of_repeats"] = [round(r, 3) for r, _ in runs]
             figures |= {f"{key}_{k}": v for k, v in found.items()}
-            notes += found_notes
     head = CONFIGS[0]
     pipeline_fps = figures[f"threads_{head[0]}_workers_{head[1]}_pipeline_fps"]
     raw = pipeline_fps / ratios[head]
@@ -245,7 +258,8 @@ async def run() -> BenchResult:
         name="pipeline_efficiency",
         ratio=ratios[head],
         ratio_label=(
-            f"pipeline {pipeline_fps:.1f} frames/s over {CAMERAS} cameras / raw "
+            f"median of {HEADLINE_REPEATS}: pipeline {pipeline_fps:.1f} frames/s over "
+            f"{CAMERAS} cameras / raw "
             f"onnxruntime {raw:.1f} frames/s (threads {head[0]}, workers "
             f"{head[1]}, batch {BATCH}, input "
             f"{figures[f'threads_{head[0]}_workers_{head[1]}_input_wh']})"
