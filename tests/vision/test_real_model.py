@@ -111,20 +111,28 @@ def test_normalised_input_finds_nobody(
     assert _people(dets) == ()
 
 
+@pytest.fixture(scope="module")
+def derived_cache(
+    tmp_path_factory: pytest.TempPathFactory,
+    yolox_manifest: ModelManifest,
+    session: ModelSession,
+) -> Path:
+    """A cache of its own with the weights and their freshly derived dynamic copy."""
+    cache = tmp_path_factory.mktemp("cache")
+    (cache / "yolox_nano.onnx").write_bytes(session.path.read_bytes())
+    derive_dynamic_batch(yolox_manifest, cache)
+    return cache
+
+
 def test_one_batch_across_cameras_on_the_dynamic_model(
-    tmp_path: Path,
-    model_cache: Path,
+    derived_cache: Path,
     yolox_manifest: ModelManifest,
     pipeline: DetectionPipeline,
     session: ModelSession,
     photos: dict[str, NDArray[np.uint8]],
 ) -> None:
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "yolox_nano.onnx").write_bytes(session.path.read_bytes())
-    derive_dynamic_batch(yolox_manifest, cache)
     batched = ModelSession.open(
-        yolox_manifest, cache, SessionOptions(intra_op_threads=2)
+        yolox_manifest, derived_cache, SessionOptions(intra_op_threads=2)
     )
     frames = [photos["bus"], photos["zidane"], photos["bus"], photos["zidane"]]
 
@@ -141,18 +149,13 @@ def test_one_batch_across_cameras_on_the_dynamic_model(
 
 
 def test_fitted_canvas_finds_the_same_people_with_less_input(
-    tmp_path: Path,
-    model_cache: Path,
+    derived_cache: Path,
     yolox_manifest: ModelManifest,
     session: ModelSession,
     photos: dict[str, NDArray[np.uint8]],
 ) -> None:
     """Rectangular inference: bus in 320x416, zidane in 416x256, same answers."""
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "yolox_nano.onnx").write_bytes(session.path.read_bytes())
-    derive_dynamic_batch(yolox_manifest, cache)
-    dynamic = ModelSession.open(yolox_manifest, cache)
+    dynamic = ModelSession.open(yolox_manifest, derived_cache)
     fitted = DetectionPipeline(yolox_manifest, fit_canvas=True)
 
     shapes = [fitted.preprocess([photos[n]]).tensor.shape for n in ("bus", "zidane")]
