@@ -38,13 +38,13 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bench.detector_load import crowd_settings, raw_fps
 from bench.harness import FPS, BenchResult, CpuWindow, rtsp_server, run_main
 from bench.viewers import ViewerProcess
 from devices.config import CameraConfig, StreamPolicy
@@ -118,20 +118,7 @@ def camera_configs(n: int, main: str, sub: str) -> list[CameraConfig]:
 
 
 def detection_settings(names: list[str]) -> DetectionSettings:
-    zone = {
-        "id": "all",
-        "kind": "crowd",
-        "polygon": [[0, 0], [640, 0], [640, 360], [0, 360]],
-        "crowding": {"warn_ppm2": None, "warn_count": 1000},
-    }
-    return DetectionSettings.model_validate(
-        {
-            "enabled": True,
-            "analysis_fps": ANALYSIS_FPS,
-            "snapshots": False,
-            "cameras": {c: {"zones": [zone]} for c in names},
-        }
-    )
+    return crowd_settings(names, analysis_fps=ANALYSIS_FPS)
 
 
 async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -> Step:
@@ -236,29 +223,14 @@ def raw_throughput(run: ModelRun, seconds: float = 5.0) -> float:
     if run.fit and session.dynamic_size:
         width, height = stride_canvas([(640, 360)], manifest.input_wh, 32)
     tensor = np.full((run.batch, 3, height, width), 114, dtype=np.float32)
-    session.run(tensor)  # warm
-    counts = [0] * run.workers
-    t0 = time.perf_counter()
-    stop = t0 + seconds
-
-    def worker(i: int) -> None:
-        while time.perf_counter() < stop:
-            session.run(tensor)
-            counts[i] += run.batch
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(run.workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / (time.perf_counter() - t0)
+    return raw_fps(session, tensor, seconds, run.workers)
 
 
 async def run() -> BenchResult:
     """The benchmark."""
-    raw_fps = await asyncio.to_thread(raw_throughput, SQUARE_RUN)
+    square_fps = await asyncio.to_thread(raw_throughput, SQUARE_RUN)
     raw_fit_fps = await asyncio.to_thread(raw_throughput, SERVICE_RUN)
-    print(f"raw model: {raw_fps:.1f} frames/s at 416x416, {raw_fit_fps:.1f} at the "
+    print(f"raw model: {square_fps:.1f} frames/s at 416x416, {raw_fit_fps:.1f} at the "
           "service's input for 16:9 frames", flush=True)  # fmt: skip
     steps: list[Step] = []
     t0 = time.monotonic()
@@ -306,7 +278,7 @@ async def run() -> BenchResult:
             "workers": DEFAULTS.workers,
             "batch_size": DEFAULTS.batch_size,
             "letterbox": DEFAULTS.letterbox,
-            "raw_model_fps": raw_fps,
+            "raw_model_fps": square_fps,
             "raw_model_fps_service_input": raw_fit_fps,
             "raw_model_cameras_at_5fps": raw_fit_fps / ANALYSIS_FPS,
             "reference_config_fps_at_capacity": held.reference_fps if held else None,

@@ -38,8 +38,6 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +45,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
+from bench.detector_load import crowd_settings, raw_fps
 from bench.harness import (
     FOREIGN_LOAD_WARN_CORES,
     BenchResult,
@@ -98,45 +97,13 @@ def clip_frames(n: int) -> list[NDArray[np.uint8]]:
     return frames
 
 
-def raw_fps(
-    session: ModelSession, tensor: NDArray[np.float32], seconds: float, workers: int
-) -> float:
-    """Frames per second of back-to-back ``session.run`` calls on one batch,
-    from ``workers`` threads at once (as the detector's worker pool calls it)."""
-    session.run(tensor)
-    counts = [0] * workers
-    t0 = time.perf_counter()
-
-    def worker(i: int) -> None:
-        while time.perf_counter() - t0 < seconds:
-            session.run(tensor)
-            counts[i] += tensor.shape[0]
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / (time.perf_counter() - t0)
-
-
 def settings_for(cameras: list[str], threads: int, workers: int) -> DetectionSettings:
-    zone = {
-        "id": "all",
-        "kind": "crowd",
-        "polygon": [[0, 0], [640, 0], [640, 360], [0, 360]],
-        "crowding": {"warn_ppm2": None, "warn_count": 1000},
-    }
-    return DetectionSettings.model_validate(
-        {
-            "enabled": True,
-            "analysis_fps": 30,  # above the model's speed: saturated
-            "batch_size": BATCH,
-            "threads": threads,
-            "workers": workers,
-            "snapshots": False,
-            "cameras": {c: {"zones": [zone]} for c in cameras},
-        }
+    return crowd_settings(
+        cameras,
+        analysis_fps=30,  # above the model's speed: saturated
+        batch_size=BATCH,
+        threads=threads,
+        workers=workers,
     )
 
 
