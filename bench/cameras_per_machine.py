@@ -47,19 +47,19 @@ import numpy as np
 from bench.detector_load import crowd_settings, raw_fps
 from bench.harness import FPS, BenchResult, CpuWindow, rtsp_server, run_main
 from bench.viewers import ViewerProcess
-from devices.config import CameraConfig, StreamPolicy
-from devices.fleet import CameraFleet
+from devices.cameras.config import CameraConfig, StreamPolicy
+from devices.cameras.fleet import CameraFleet
 from tests.support.rtsp_server import REPO_ROOT
 from vision.letterbox import stride_canvas
 from vision.manifest import load_manifest
-from vision.session import ModelSession, SessionOptions
-from wall.core.stream_choice import StreamPreference
-from wall.detection import DetectionService
-from wall.detection_settings import DetectionSettings
-from wall.event_bus import EventBus
-from wall.settings import ModelSettings, WebRtcSettings
-from wall.store import SqliteStore
-from wall.streaming import LiveViewRelay
+from vision.onnx.session import ModelSession, SessionOptions
+from wall.config.settings import ModelSettings, WebRtcSettings
+from wall.detection.service import DetectionService
+from wall.detection.settings import DetectionSettings
+from wall.live.relay import LiveViewRelay
+from wall.platform.event_bus import EventBus
+from wall.platform.store.sqlite import SqliteStore
+from wall.walls.core.stream_choice import StreamPreference
 
 ANALYSIS_FPS = 5.0
 DEFAULTS = DetectionSettings()  # threads and workers: the service's defaults

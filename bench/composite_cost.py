@@ -5,14 +5,15 @@ Method (one process, one run):
 1. The RTSP test server serves ``/sub`` (640x360 H.264, 25 fps, 2 s GOP);
    nine cameras point at it (nine RTSP sessions, shared server media).
 2. Decode-only: the nine sub streams are pulled and decoded by a
-   :class:`~wall.composite.DecoderPool` (exactly the decoders a panel uses);
+   :class:`~wall.walls.panels.compositor.DecoderPool` (exactly the decoders a
+   panel uses);
    this process's CPU (``time.process_time``, every thread) is measured over
    ``WINDOW_S``. Measured before and after the composite window; the mean is
    the decode baseline.
-3. Composite on: a :class:`~wall.composite.PanelCompositor` composes the 3x3
-   panel (1920x1080, titles, markers, one alarm border) at 15 fps from the
-   same decoders, encodes it with libx264 (ultrafast, zerolatency, 1 thread)
-   and one MPEG-TS client pulls it; CPU is measured the same way.
+3. Composite on: a :class:`~wall.walls.panels.compositor.PanelCompositor`
+   composes the 3x3 panel (1920x1080, titles, markers, one alarm border) at
+   15 fps from the same decoders, encodes it with libx264 (ultrafast,
+   zerolatency, 1 thread) and one MPEG-TS client pulls it; CPU is measured the same way.
 
 COMPOSITE = composite-on minus decode-only (compose + encode + mux), in cores.
 RATIO = COMPOSITE / decode-only. Target: COMPOSITE <= 0.25 of a core per panel.
@@ -32,11 +33,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 from bench.harness import BenchResult, rtsp_server, run_main, thread_cpu_seconds
-from devices.camera import CameraStream
-from devices.config import CameraConfig, StreamPolicy, StreamRole
-from devices.fleet import CameraFleet
+from devices.cameras.camera import CameraStream
+from devices.cameras.config import CameraConfig, StreamPolicy, StreamRole
+from devices.cameras.fleet import CameraFleet
 from layouts.rects import Rect
-from wall.composite import (
+from wall.walls.panels.compositor import (
     ComposedTile,
     DecoderPool,
     PanelCompositor,

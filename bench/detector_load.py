@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from vision.session import ModelSession
-from wall.detection_settings import DetectionSettings
+from vision.onnx.session import ModelSession
+from wall.detection.settings import DetectionSettings
 
 # one crowd zone over the whole 640x360 sub stream that never raises an alarm
 _WHOLE_PICTURE = {

@@ -53,7 +53,7 @@ RTSP_OPEN_OPTIONS = {
     "analyzeduration": "0",
     "probesize": "32",
 }
-"""The service's own RTSP open options (``devices/stream_reader.py``)."""
+"""The service's own RTSP open options (``devices/cameras/reader.py``)."""
 
 
 # ---------------------------------------------------------------------------

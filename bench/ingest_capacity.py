@@ -14,8 +14,8 @@ Method (one run, the RTSP test server serving ``/main`` throughout):
    95 % of 25 fps (the issue's definition; the slowest process is reported
    too).
 3. Service: the service's own camera code in this process
-   (``devices.fleet.CameraFleet`` with N camera entries on ``/main``, each a
-   separate RTSP session) with one ``devices.frame_decoder.FrameDecoder``
+   (``devices.cameras.fleet.CameraFleet`` with N camera entries on ``/main``, each a
+   separate RTSP session) with one ``devices.cameras.decoder.FrameDecoder``
    (threads=1) per camera. N ramps the same way, starting at
    ``START_FRACTION`` of the ffmpeg limit. A stream is held live when, over
    the window, it decodes >= 95 % of 25 fps, stays ``live`` and neither the
@@ -45,10 +45,10 @@ from bench.harness import (
     rtsp_server,
     run_main,
 )
-from devices.config import CameraConfig, StreamPolicy, StreamRole
-from devices.fleet import CameraFleet
-from devices.frame_decoder import FrameDecoder
-from devices.health import StreamState
+from devices.cameras.config import CameraConfig, StreamPolicy, StreamRole
+from devices.cameras.decoder import FrameDecoder
+from devices.cameras.fleet import CameraFleet
+from devices.cameras.health import StreamState
 
 WINDOW_S = 10.0
 SETTLE_S = 3.0

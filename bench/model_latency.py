@@ -33,8 +33,8 @@ from numpy.typing import NDArray
 from bench.harness import BenchResult, CpuWindow, clip_path, percentile, run_main
 from tests.support.rtsp_server import REPO_ROOT
 from vision.manifest import load_manifest
+from vision.onnx.session import ModelSession, SessionOptions
 from vision.pipeline import DetectionPipeline
-from vision.session import ModelSession, SessionOptions
 
 SECONDS = 3.0
 BATCHES = (1, 2, 4, 8)

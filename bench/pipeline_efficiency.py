@@ -55,17 +55,17 @@ from bench.harness import (
     rtsp_server,
     run_main,
 )
-from devices.config import CameraConfig, StreamPolicy
-from devices.fleet import CameraFleet
+from devices.cameras.config import CameraConfig, StreamPolicy
+from devices.cameras.fleet import CameraFleet
 from tests.support.rtsp_server import REPO_ROOT
 from vision.manifest import load_manifest
+from vision.onnx.session import ModelSession, SessionOptions
 from vision.pipeline import DetectionPipeline
-from vision.session import ModelSession, SessionOptions
-from wall.detection import DetectionService
-from wall.detection_settings import DetectionSettings
-from wall.event_bus import EventBus
-from wall.settings import ModelSettings
-from wall.store import SqliteStore
+from wall.config.settings import ModelSettings
+from wall.detection.service import DetectionService
+from wall.detection.settings import DetectionSettings
+from wall.platform.event_bus import EventBus
+from wall.platform.store.sqlite import SqliteStore
 
 CAMERAS = 8
 DEFAULTS = DetectionSettings()

@@ -15,7 +15,7 @@ with ``layouts.solver.validate_layout``::
 
 24 camera tiles (cam01..cam24, content ``stream: auto``) and one alarm list.
 With stream selection on, the smallest-covering-stream rule
-(``wall.core.stream_choice.choose_stream``, which the relay applies to the
+(``wall.walls.core.stream_choice.choose_stream``, which the relay applies to the
 tile size the wall page sends) picks:
 
 * **main** for 6 tiles: the two 3840x2160 feature tiles spanning four panels
@@ -78,11 +78,11 @@ from bench.harness import (
     thread_cpu_seconds,
 )
 from bench.viewers import ViewerProcess
-from devices.camera import CameraStream
-from devices.config import CameraConfig, StreamPolicy, StreamRole
-from devices.fleet import CameraFleet
-from devices.health import StreamState
-from devices.subscriber import PacketSubscriber
+from devices.cameras.camera import CameraStream
+from devices.cameras.config import CameraConfig, StreamPolicy, StreamRole
+from devices.cameras.fleet import CameraFleet
+from devices.cameras.health import StreamState
+from devices.cameras.subscriber import PacketSubscriber
 from layouts import (
     Layout,
     LayoutDomain,
@@ -96,9 +96,9 @@ from layouts import (
     validate_layout,
 )
 from layouts.content import AlarmListContent, CameraContent
-from wall.core.stream_choice import StreamPreference, choose_stream
-from wall.settings import WebRtcSettings
-from wall.streaming import LiveViewRelay
+from wall.config.settings import WebRtcSettings
+from wall.live.relay import LiveViewRelay
+from wall.walls.core.stream_choice import StreamPreference, choose_stream
 
 WALL = WallShape(rows=3, cols=4)  # 1920x1080 panels, no bezels: 7680x3240
 CAMERAS = 24

@@ -44,8 +44,8 @@ from bench.harness import (
 )
 from tests.support.browser import chromium
 from tests.support.service import RunningService, running_service
-from wall.auth import Role
 from wall.demo import demo_settings
+from wall.platform.auth import Role
 
 SWITCHES = 24
 LIMIT_MS = 200.0

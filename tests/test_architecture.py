@@ -12,7 +12,7 @@ from wall.openapi import openapi_document
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("wall", "vision", "devices", "layouts")
-CORE = ("wall/core", "layouts", "devices/protocols")
+CORE = ("wall/walls/core", "wall/alarms/core.py", "layouts", "devices/protocols")
 FORBIDDEN_IN_CORE = {
     "asyncio",
     "socket",

@@ -42,16 +42,16 @@ def test_the_pure_maths_is_documented_by_examples() -> None:
         m for m in MODULES if doctest.testmod(importlib.import_module(m)).attempted
     }
     expected = {
-        "devices.packets",
-        "devices.packet_ring",
+        "devices.cameras.packets",
+        "devices.cameras.ring",
         "devices.backoff",
         "devices.redaction",
-        "wall.core.stream_choice",
-        "wall.webrtc_codecs",
+        "wall.walls.core.stream_choice",
+        "wall.live.codecs",
         "layouts.solver",
         "vision.boxes",
         "vision.zones",
         "vision.density",
-        "wall.panel_outputs",
+        "wall.walls.panels.outputs",
     }
     assert expected <= with_examples

@@ -2,7 +2,7 @@
 
 Everything here is synchronous and free of I/O. The model run is any callable
 taking an NCHW float32 batch and returning the raw output for that batch (the
-onnxruntime adapter :class:`vision.session.ModelSession` is one; tests pass
+onnxruntime adapter :class:`vision.onnx.session.ModelSession` is one; tests pass
 tiny graphs or plain functions). Postprocessing per image: decode the family's
 output, threshold, class-aware NMS, map boxes back to source pixels.
 """
@@ -86,7 +86,7 @@ class DetectionPipeline:
             max_detections: Most detections per image, highest scores first.
             fit_canvas: Letterbox into the smallest stride-aligned canvas
                 instead of the full input; only for a model whose input height
-                and width are dynamic (see :class:`vision.session.ModelSession`).
+                and width are dynamic (see :class:`vision.onnx.session.ModelSession`).
 
         Raises:
             ValueError: For a label not in the manifest or a threshold outside 0-1.

@@ -10,12 +10,12 @@ from fastapi import FastAPI, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from wall import log_redaction
 from wall.api import alarms, cameras, detections, layouts, system, walls
 from wall.api.handlers import install_handlers
+from wall.config.settings import Settings
+from wall.live.snapshots import SnapshotService
+from wall.platform import log_redaction
 from wall.runtime import Runtime
-from wall.settings import Settings
-from wall.snapshots import SnapshotService
 
 WEB_DIR = Path(__file__).parent / "web"
 

@@ -8,8 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-from wall.config_file import ConfigError, load_settings
-from wall.settings import Settings
+from wall.config.loading import ConfigError, load_settings
+from wall.config.settings import Settings
 
 log = logging.getLogger("citywall")
 
@@ -96,7 +96,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_models_fetch(args: argparse.Namespace) -> int:
     """Download and verify model weights."""
     from vision.errors import FetchFailed, ManifestInvalid, WeightsHashMismatch
-    from vision.fetch import fetch_all
+    from vision.onnx.fetch import fetch_all
 
     settings = load_settings(Path(args.config)) if args.config else Settings()
     try:
@@ -113,8 +113,8 @@ def cmd_models_fetch(args: argparse.Namespace) -> int:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     """Mint an API token and print it once."""
-    from wall.auth import Role
-    from wall.store import SqliteStore
+    from wall.platform.auth import Role
+    from wall.platform.store.sqlite import SqliteStore
 
     settings = load_settings(Path(args.config)) if args.config else Settings()
 
@@ -130,7 +130,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
-    from wall.auth import Role
+    from wall.platform.auth import Role
 
     parser = argparse.ArgumentParser(prog="citywall", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

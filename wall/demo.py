@@ -14,16 +14,16 @@ import sys
 from datetime import time
 from pathlib import Path
 
-from devices.config import CameraConfig
-from wall.auth import Role
-from wall.settings import (
+from devices.cameras.config import CameraConfig
+from wall.config.settings import (
     ApiSettings,
     ScheduleWindowSettings,
     Settings,
     StorageSettings,
     WallSettings,
 )
-from wall.store import SqliteStore
+from wall.platform.auth import Role
+from wall.platform.store.sqlite import SqliteStore
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 MEDIA_SCRIPT = REPO_DIR / "scripts" / "make_media.py"

@@ -8,8 +8,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from devices.health import StreamState
-from wall.detection import DetectionService
+from devices.cameras.health import StreamState
+from wall.detection.service import DetectionService
 from wall.runtime import Runtime
 
 DETECTOR_STATES = ("ok", "unavailable", "not_configured", "starting")

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from wall.app import create_app
-from wall.settings import Settings
+from wall.config.settings import Settings
 
 
 def openapi_document() -> dict[str, Any]:

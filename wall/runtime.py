@@ -12,21 +12,21 @@ import time
 from contextlib import AsyncExitStack
 from types import TracebackType
 
-from devices.camera import CameraStream
-from devices.fleet import CameraFleet
-from devices.health import StreamHealth
-from devices.mqtt_publisher import MqttPublisher
-from wall.alarm_service import AlarmService
-from wall.auth import Authenticator, bootstrap_secret_from_env
-from wall.core.stream_choice import StreamPreference
-from wall.detection import DetectionService
-from wall.event_bus import EventBus
-from wall.health import ComponentHealth, Status, camera_component
-from wall.panel_outputs import PanelOutputs
-from wall.settings import Settings
-from wall.store import SqliteStore
-from wall.streaming import LiveViewRelay, stream_role
-from wall.wall_service import WallService
+from devices.cameras.camera import CameraStream
+from devices.cameras.fleet import CameraFleet
+from devices.cameras.health import StreamHealth
+from devices.mqtt.publisher import MqttPublisher
+from wall.alarms.service import AlarmService
+from wall.config.settings import Settings
+from wall.detection.service import DetectionService
+from wall.live.relay import LiveViewRelay, stream_role
+from wall.platform.auth import Authenticator, bootstrap_secret_from_env
+from wall.platform.event_bus import EventBus
+from wall.platform.health import ComponentHealth, Status, camera_component
+from wall.platform.store.sqlite import SqliteStore
+from wall.walls.core.stream_choice import StreamPreference
+from wall.walls.panels.outputs import PanelOutputs
+from wall.walls.service import WallService
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from devices.camera import CameraStream
-from devices.config import CameraConfig, StreamPolicy
-from devices.health import StreamState
+from devices.cameras.camera import CameraStream
+from devices.cameras.config import CameraConfig, StreamPolicy
+from devices.cameras.health import StreamState
 
 FAST_POLICY = StreamPolicy(
     open_timeout_s=2.0,

@@ -16,13 +16,13 @@ from websockets.asyncio.client import connect
 from layouts.schema import Domain
 from tests.support.browser import chromium
 from tests.support.service import RunningService, running_service
-from wall.alarm_service import AlarmForbidden, AlarmQuery, AlarmService
-from wall.auth import Role
-from wall.core.alarms import AlarmStatus, EventKind, Originator, Severity
-from wall.errors import Conflict, NotFound
-from wall.event_bus import BusSubscription, EventBus
-from wall.settings import Settings, StorageSettings, WallSettings
-from wall.store import SqliteStore
+from wall.alarms.core import AlarmStatus, EventKind, Originator, Severity
+from wall.alarms.service import AlarmForbidden, AlarmQuery, AlarmService
+from wall.config.settings import Settings, StorageSettings, WallSettings
+from wall.platform.auth import Role
+from wall.platform.errors import Conflict, NotFound
+from wall.platform.event_bus import BusSubscription, EventBus
+from wall.platform.store.sqlite import SqliteStore
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 T0 = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)

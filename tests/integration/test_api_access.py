@@ -10,8 +10,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.support.service import running_service
-from wall.auth import Role
-from wall.settings import ApiSettings, Settings, StorageSettings
+from wall.config.settings import ApiSettings, Settings, StorageSettings
+from wall.platform.auth import Role
 
 
 async def test_metrics_can_be_closed_by_config(tmp_path: Path) -> None:

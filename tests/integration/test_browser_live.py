@@ -10,8 +10,8 @@ from tests.integration.camera_helpers import FAST_POLICY, camera
 from tests.support.browser import chromium
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import running_service
-from wall.auth import Role
-from wall.settings import Settings, StorageSettings
+from wall.config.settings import Settings, StorageSettings
+from wall.platform.auth import Role
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.browser]
 

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from devices.config import StreamRole
-from devices.fleet import CameraFleet
-from devices.health import FailureReason, StreamState
-from devices.packets import h264_has_parameter_sets
+from devices.cameras.config import StreamRole
+from devices.cameras.fleet import CameraFleet
+from devices.cameras.health import FailureReason, StreamState
+from devices.cameras.packets import h264_has_parameter_sets
 from tests.integration.camera_helpers import FAST_POLICY, camera, wait_state
 from tests.support.fixtures import SECURE_PASSWORD, SECURE_USER, RtspServerFactory
 from tests.support.rtsp_server import RtspServer

@@ -25,26 +25,26 @@ import numpy.typing as npt
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from devices.camera import CameraStream
-from devices.config import CameraConfig, StreamRole
-from devices.fleet import CameraFleet
-from devices.health import StreamState
-from devices.packets import EncodedPacket, h264_has_parameter_sets
-from devices.subscriber import PacketSubscriber
+from devices.cameras.camera import CameraStream
+from devices.cameras.config import CameraConfig, StreamRole
+from devices.cameras.fleet import CameraFleet
+from devices.cameras.health import StreamState
+from devices.cameras.packets import EncodedPacket, h264_has_parameter_sets
+from devices.cameras.subscriber import PacketSubscriber
 from layouts.rects import Rect
 from tests.integration.camera_helpers import FAST_POLICY, camera, wait_state
 from tests.support.fixtures import RtspServerFactory
 from tests.support.rtsp_server import RtspServer
-from wall.composite import (
+from wall.config.settings import WebRtcSettings
+from wall.live.relay import LiveViewRelay
+from wall.walls.panels.compositor import (
     ComposedTile,
     DecoderPool,
     PanelCompositor,
     PanelSpec,
     mpegts_chunks,
 )
-from wall.composite_draw import ascii_title
-from wall.settings import WebRtcSettings
-from wall.streaming import LiveViewRelay
+from wall.walls.panels.drawing import ascii_title
 
 pytestmark = pytest.mark.rtsp
 

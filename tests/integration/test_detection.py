@@ -32,25 +32,25 @@ import uvicorn
 from fastapi import FastAPI
 from paho.mqtt.enums import CallbackAPIVersion
 
-from devices.camera import CameraStream
-from devices.frame_decoder import DecodedFrame, FrameDecoder
-from devices.mqtt_publisher import MqttPublisher
+from devices.cameras.camera import CameraStream
+from devices.cameras.decoder import DecodedFrame, FrameDecoder
+from devices.mqtt.publisher import MqttPublisher
 from tests.integration.camera_helpers import FAST_POLICY, camera
 from tests.support.browser import chromium
 from tests.support.mosquitto import Mosquitto
 from tests.support.rtsp_server import MountSpec, RtspServer
 from tests.support.service import free_port, mint_tokens, running_service
 from tests.vision.conftest import CACHE_DIR, MODELS_DIR, PHOTO_MEMBERS, _photo_wheel
-from vision.fetch import fetch_all
-from wall.alarm_service import AlarmQuery, AlarmService
+from vision.onnx.fetch import fetch_all
+from wall.alarms.service import AlarmQuery, AlarmService
 from wall.api import cameras, detections, system
 from wall.api.handlers import install_handlers
-from wall.auth import Role
-from wall.config_file import ConfigError, parse_settings
-from wall.detection import DetectionService, FrameSource, SourceFactory
+from wall.config.loading import ConfigError, parse_settings
+from wall.config.settings import ModelSettings, Settings, StorageSettings, WallSettings
+from wall.detection.service import DetectionService, FrameSource, SourceFactory
+from wall.live.snapshots import SnapshotService
+from wall.platform.auth import Role
 from wall.runtime import Runtime
-from wall.settings import ModelSettings, Settings, StorageSettings, WallSettings
-from wall.snapshots import SnapshotService
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.network]
 

@@ -18,8 +18,8 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from devices.camera import CameraStream
-from devices.frame_decoder import FrameDecoder
+from devices.cameras.camera import CameraStream
+from devices.cameras.decoder import FrameDecoder
 from tests.integration.test_detection import (
     LateFrames,
     broken_model,
@@ -30,11 +30,11 @@ from tests.support.fixtures import SECURE_PASSWORD, SECURE_USER
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import running_service
 from tests.vision.conftest import CACHE_DIR, MODELS_DIR
-from vision.fetch import fetch_all
-from wall.detection import DetectionService, FrameSource
+from vision.onnx.fetch import fetch_all
+from wall.config.settings import ModelSettings, Settings
+from wall.detection.service import DetectionService, FrameSource
 from wall.metrics import DETECTOR_STATES, DetectorCollector
 from wall.runtime import Runtime
-from wall.settings import ModelSettings, Settings
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.network]
 

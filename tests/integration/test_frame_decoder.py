@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from devices.config import StreamRole
-from devices.fleet import CameraFleet
-from devices.frame_decoder import FrameDecoder
+from devices.cameras.config import StreamRole
+from devices.cameras.decoder import FrameDecoder
+from devices.cameras.fleet import CameraFleet
 from tests.integration.camera_helpers import FAST_POLICY, camera
 from tests.support.rtsp_server import RtspServer
 

@@ -26,8 +26,8 @@ from tests.support.rtsp_server import (
     RtspServer,
 )
 from tests.support.service import running_service
-from wall.auth import Role
-from wall.settings import Settings, StorageSettings
+from wall.config.settings import Settings, StorageSettings
+from wall.platform.auth import Role
 
 pytestmark = [pytest.mark.rtsp]
 

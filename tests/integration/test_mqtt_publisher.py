@@ -15,7 +15,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from devices.mqtt_publisher import MqttPublisher, MqttPublisherConfig
+from devices.mqtt.publisher import MqttPublisher, MqttPublisherConfig
 from tests.support.mosquitto import Mosquitto
 
 USER, PASSWORD = "citywall", "Sup3r-Secret-Pw-41"

@@ -14,8 +14,8 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from tests.integration.camera_helpers import FAST_POLICY, camera
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import running_service
-from wall.auth import Role
-from wall.settings import Settings, StorageSettings, WallSettings
+from wall.config.settings import Settings, StorageSettings, WallSettings
+from wall.platform.auth import Role
 
 pytestmark = pytest.mark.rtsp
 

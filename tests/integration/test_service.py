@@ -17,8 +17,8 @@ from tests.integration.camera_helpers import FAST_POLICY, camera
 from tests.support.fixtures import SECURE_PASSWORD, SECURE_USER
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import RunningService, running_service
-from wall.auth import Role
-from wall.settings import Settings, StorageSettings
+from wall.config.settings import Settings, StorageSettings
+from wall.platform.auth import Role
 
 pytestmark = pytest.mark.rtsp
 

@@ -14,8 +14,8 @@ import websockets
 
 from tests.integration.camera_helpers import camera
 from tests.support.service import RunningService, running_service
-from wall.auth import Role
-from wall.settings import Settings, StorageSettings, WallSettings
+from wall.config.settings import Settings, StorageSettings, WallSettings
+from wall.platform.auth import Role
 
 
 def site(tmp_path: Path) -> Settings:

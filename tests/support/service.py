@@ -13,10 +13,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from wall.app import create_app
-from wall.auth import Role
+from wall.config.settings import Settings
+from wall.platform.auth import Role
+from wall.platform.store.sqlite import SqliteStore
 from wall.runtime import Runtime
-from wall.settings import Settings
-from wall.store import SqliteStore
 
 
 def free_port() -> int:

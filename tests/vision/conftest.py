@@ -3,7 +3,7 @@
 The photographs are the sample pictures in the ``ultralytics`` wheel (AGPL):
 the wheel is downloaded once into the git-ignored ``data/test-photos`` and the
 JPEGs are read from the zip at test time, never extracted, committed or shipped.
-The model weights come from ``vision.fetch.fetch_all`` into ``models/.cache``,
+The model weights come from ``vision.onnx.fetch.fetch_all`` into ``models/.cache``,
 as ``citywall models fetch`` does.
 """
 
@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from vision.fetch import fetch_all
 from vision.manifest import ModelManifest, load_manifest
+from vision.onnx.fetch import fetch_all
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"

@@ -22,8 +22,8 @@ from numpy.typing import NDArray
 
 from tests.vision.tiny_models import detector_graph, manifest_for
 from vision.families import Yolov8Decoder, YoloxDecoder, make_decoder
+from vision.onnx.session import ModelSession
 from vision.pipeline import DetectionPipeline
-from vision.session import ModelSession
 from vision.types import Detection
 
 BOX = (12.0, 4.0, 28.0, 20.0)

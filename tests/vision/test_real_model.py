@@ -15,10 +15,10 @@ import pytest
 from numpy.typing import NDArray
 
 from vision.boxes import iou_matrix
-from vision.fetch import derive_dynamic_batch
 from vision.manifest import ModelManifest
+from vision.onnx.fetch import derive_dynamic_batch
+from vision.onnx.session import ModelSession, SessionOptions
 from vision.pipeline import DetectionPipeline
-from vision.session import ModelSession, SessionOptions
 from vision.types import Detection, xyxy_array
 
 pytestmark = pytest.mark.network

@@ -5,22 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from layouts.schema import Domain
-from wall.alarm_service import AlarmForbidden, AlarmQuery, alarm_json, event_json
+from wall.alarms.core import AlarmStatus, EventKind, Severity
+from wall.alarms.service import AlarmForbidden, AlarmQuery, alarm_json, event_json
 from wall.api.deps import runtime_of
-from wall.auth import Permission, Principal, Role, requires
-from wall.core.alarms import AlarmStatus, EventKind, Severity
+from wall.platform.auth import Permission, Principal, Role, requires
+from wall.platform.wire import WireModel
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AckBody(_Body):
+class AckBody(WireModel):
     """Acknowledge an alarm."""
 
     forced: bool = Field(
@@ -32,14 +29,14 @@ class AckBody(_Body):
     )
 
 
-class OriginatorOut(_Body):
+class OriginatorOut(WireModel):
     """What raised an alarm."""
 
     kind: str = Field(description="camera, station, zone, …")
     id: str
 
 
-class AlarmOut(_Body):
+class AlarmOut(WireModel):
     """An alarm: one active per (type, originator)."""
 
     id: str
@@ -62,7 +59,7 @@ class AlarmOut(_Body):
     details: dict[str, Any]
 
 
-class AlarmEventOut(_Body):
+class AlarmEventOut(WireModel):
     """One history entry."""
 
     at: str = Field(description="ISO-8601 UTC.")
@@ -79,7 +76,7 @@ class AlarmDetail(AlarmOut):
     history: list[AlarmEventOut]
 
 
-class AlarmList(_Body):
+class AlarmList(WireModel):
     """A page of alarms."""
 
     alarms: list[AlarmOut]

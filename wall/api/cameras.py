@@ -6,15 +6,15 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from devices.camera import Camera
-from devices.config import StreamRole
+from devices.cameras.camera import Camera
+from devices.cameras.config import StreamRole
 from devices.redaction import mask_url
 from wall.api.deps import camera_or_404, runtime_of
 from wall.api.schemas import WebRtcAnswer, WebRtcOffer
-from wall.auth import Permission, Principal, requires
-from wall.errors import NotFound
-from wall.health import stream_health_json
-from wall.snapshots import SnapshotService
+from wall.live.snapshots import SnapshotService
+from wall.platform.auth import Permission, Principal, requires
+from wall.platform.errors import NotFound
+from wall.platform.health import stream_health_json
 
 router = APIRouter(prefix="/api/v1", tags=["cameras"])
 

@@ -7,8 +7,8 @@ from typing import cast
 from fastapi import Request
 from starlette.requests import HTTPConnection
 
-from devices.camera import Camera
-from wall.errors import NotFound
+from devices.cameras.camera import Camera
+from wall.platform.errors import NotFound
 from wall.runtime import Runtime
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.requests import HTTPConnection
 
-from wall.auth import Permission, Principal, requires
-from wall.detection import DetectionService
-from wall.detection_settings import CONDITION_NAME_PATTERN
-from wall.errors import NotFound
+from wall.detection.service import DetectionService
+from wall.detection.settings import CONDITION_NAME_PATTERN
+from wall.platform.auth import Permission, Principal, requires
+from wall.platform.errors import NotFound
+from wall.platform.wire import WireModel
 
 router = APIRouter(prefix="/api/v1", tags=["detection"])
 
@@ -20,10 +21,8 @@ CanView = Annotated[Principal, Depends(requires(Permission.VIEW_CAMERAS))]
 CanArm = Annotated[Principal, Depends(requires(Permission.ACK_ALARMS))]
 
 
-class ConditionUpdate(BaseModel):
+class ConditionUpdate(WireModel):
     """Body of ``PUT /api/v1/detection/conditions/{name}``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     active: bool = Field(description="Whether the condition holds now.")
 

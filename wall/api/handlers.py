@@ -7,8 +7,38 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from wall.errors import ApiError
-from wall.streaming import LiveViewError
+from wall.platform.errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    ServiceError,
+    Unavailable,
+    Unsupported,
+)
+
+_STATUS: dict[type[ServiceError], int] = {
+    Malformed: 400,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Unsupported: 415,
+    Invalid: 422,
+    Busy: 429,
+    Unavailable: 503,
+}
+"""The one mapping of domain errors to HTTP statuses (HS10)."""
+
+
+def http_status(err: ServiceError) -> int:
+    """The HTTP status for a domain error (the nearest mapped base class)."""
+    for kind in type(err).__mro__:
+        if kind in _STATUS:
+            return _STATUS[kind]
+    return 400
+
 
 _HTTP_CODES = {
     401: "unauthorized",
@@ -22,15 +52,10 @@ _HTTP_CODES = {
 def install_handlers(app: FastAPI) -> None:
     """Register the error handlers on ``app``."""
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, err: ApiError) -> JSONResponse:
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, err: ServiceError) -> JSONResponse:
         body = {"error": err.code, "message": err.message, "details": err.details}
-        return JSONResponse(body, status_code=err.status)
-
-    @app.exception_handler(LiveViewError)
-    async def _live_error(request: Request, err: LiveViewError) -> JSONResponse:
-        body = {"error": err.state, "message": err.message, "details": None}
-        return JSONResponse(body, status_code=err.status)
+        return JSONResponse(body, status_code=http_status(err))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:

@@ -11,9 +11,9 @@ from layouts import Layout, LayoutInvalid
 from layouts.errors import LayoutIssue, Severity
 from layouts.loader import parse_layout_data
 from wall.api.deps import runtime_of
-from wall.auth import Permission, Principal, requires
-from wall.errors import ApiError
-from wall.layout_library import layout_json
+from wall.platform.auth import Permission, Principal, requires
+from wall.platform.errors import Invalid, Malformed
+from wall.walls.library import layout_json
 
 router = APIRouter(prefix="/api/v1", tags=["layouts"])
 
@@ -22,10 +22,8 @@ CanEdit = Annotated[Principal, Depends(requires(Permission.EDIT_LAYOUTS))]
 CanAudit = Annotated[Principal, Depends(requires(Permission.VIEW_AUDIT))]
 
 
-class LayoutRejected(ApiError):
+class LayoutRejected(Invalid):
     """A layout with errors; ``details`` lists every issue."""
-
-    status = 422
 
 
 def _issue_json(i: LayoutIssue) -> dict[str, Any]:
@@ -127,7 +125,7 @@ async def replace_layout(
     """Replace a layout; displays showing it redraw. The old one stays if invalid."""
     layout = _parse(data, "request")
     if layout.id != layout_id:
-        raise ApiError(
+        raise Malformed(
             "id_mismatch", f"body id {layout.id!r} differs from {layout_id!r}"
         )
     try:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from wall.core.stream_choice import StreamPreference
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from wall.platform.wire import WireModel
+from wall.walls.core.stream_choice import StreamPreference
 
 
-class WebRtcOffer(_Body):
+class WebRtcOffer(WireModel):
     """A browser's SDP offer for a live view."""
 
     sdp: str = Field(min_length=10, max_length=65536, description="SDP offer text.")
@@ -27,7 +24,7 @@ class WebRtcOffer(_Body):
     )
 
 
-class WebRtcAnswer(_Body):
+class WebRtcAnswer(WireModel):
     """The service's SDP answer."""
 
     sdp: str
@@ -38,7 +35,7 @@ class WebRtcAnswer(_Body):
     codec: str
 
 
-class ErrorBody(_Body):
+class ErrorBody(WireModel):
     """An error: a machine-readable code and a message for people."""
 
     error: str
@@ -46,14 +43,14 @@ class ErrorBody(_Body):
     details: list[dict[str, Any]] | None = None
 
 
-class WsSubscribe(_Body):
+class WsSubscribe(WireModel):
     """Client → server: choose topics (``camera.*`` style prefixes allowed)."""
 
     type: Literal["subscribe"]
     topics: list[str] = Field(min_length=1, max_length=64)
 
 
-class WsPing(_Body):
+class WsPing(WireModel):
     """Client → server keep-alive."""
 
     type: Literal["ping"]

@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from wall.api.deps import runtime_of
 from wall.api.schemas import WsPing, WsSubscribe
-from wall.auth import (
+from wall.metrics import render
+from wall.platform.auth import (
     Forbidden,
     Permission,
     Principal,
@@ -28,8 +29,7 @@ from wall.auth import (
     authorize,
     requires,
 )
-from wall.health import overall
-from wall.metrics import render
+from wall.platform.health import overall
 
 router = APIRouter(tags=["system"])
 

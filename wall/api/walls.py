@@ -9,12 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from layouts.schema import TileContent
 from wall.api.deps import runtime_of
 from wall.api.schemas import WebRtcOffer
-from wall.auth import (
+from wall.platform.auth import (
     Forbidden,
     Permission,
     Principal,
@@ -22,36 +22,33 @@ from wall.auth import (
     authorize,
     requires,
 )
-from wall.composite import mpegts_chunks
-from wall.core.wall_state import Transition
-from wall.displays import Display
+from wall.platform.wire import WireModel
+from wall.walls.core.wall_state import Transition
+from wall.walls.displays import Display
+from wall.walls.panels.compositor import mpegts_chunks
 
 router = APIRouter(prefix="/api/v1", tags=["walls"])
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SwitchLayout(_Body):
+class SwitchLayout(WireModel):
     """Switch a wall to a layout."""
 
     layout_id: str = Field(min_length=1, max_length=128)
 
 
-class PushTileBody(_Body):
+class PushTileBody(WireModel):
     """Content to put into a tile (kept until the layout is activated again)."""
 
     content: TileContent
 
 
-class RevertBody(_Body):
+class RevertBody(WireModel):
     """Revert what an activation with this cause reference put on the wall."""
 
     cause_ref: str = Field(min_length=1, max_length=256)
 
 
-class DisplayApplied(_Body):
+class DisplayApplied(WireModel):
     """Display → server: a revision is on screen."""
 
     type: str = Field(pattern="^applied$")
@@ -238,7 +235,7 @@ async def _read_acks(websocket: WebSocket, display: Display) -> None:
         display.applied_at_ms = ack.at_ms
 
 
-class PanelAnswer(_Body):
+class PanelAnswer(WireModel):
     """The SDP answer for a composed panel stream."""
 
     sdp: str

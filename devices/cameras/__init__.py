@@ -1,0 +1,1 @@
+"""Cameras: RTSP readers, packet rings, subscribers, the fleet, decoding."""

@@ -1,0 +1,1 @@
+"""MQTT: one paho client bridged into asyncio."""

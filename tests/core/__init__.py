@@ -1,1 +1,0 @@
-"""Tests of the pure wall core (wall/core)."""

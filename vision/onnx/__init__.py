@@ -1,0 +1,1 @@
+"""ONNX adapters: inference session, dynamic batch derivation, weight fetching."""

@@ -1,0 +1,1 @@
+"""Alarms: the pure lifecycle, the service and its persistence."""

@@ -1,0 +1,1 @@
+"""Settings: the root model composing each capability's section; YAML reading."""

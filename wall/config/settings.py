@@ -1,0 +1,207 @@
+"""Root settings: the one validated configuration of a citywall process.
+
+Loaded once at start-up by :mod:`wall.config.loading`; frozen afterwards and
+passed by constructor to every component.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, model_validator
+
+from devices.cameras.config import CameraConfig, StreamPolicy
+from devices.mqtt.publisher import MqttPublisherConfig
+from layouts.schema import WallSpec
+from wall.detection.settings import DetectionSettings
+from wall.platform.wire import WireModel
+
+
+class ApiSettings(WireModel):
+    """HTTP listener."""
+
+    host: str = Field("127.0.0.1", description="Bind address; loopback by default.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port; 0 picks a free one.")
+    metrics_public: bool = Field(
+        True, description="Serve /metrics without a token (scrapers on the LAN)."
+    )
+
+
+class StorageSettings(WireModel):
+    """Where state lives."""
+
+    data_dir: Path = Field(
+        Path("data"), description="Folder for the database and caches."
+    )
+    database_url: str | None = Field(
+        None,
+        description="sqlite:///PATH; defaults to data_dir/citywall.sqlite3.",
+    )
+
+    @property
+    def sqlite_path(self) -> Path:
+        """Path of the SQLite database file."""
+        if self.database_url is None:
+            return self.data_dir / "citywall.sqlite3"
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @model_validator(mode="after")
+    def _known_database(self) -> StorageSettings:
+        if self.database_url is not None and not self.database_url.startswith(
+            "sqlite:///"
+        ):
+            raise ValueError(
+                "database_url must start with sqlite:/// (PostgreSQL is planned)"
+            )
+        return self
+
+
+class IceServer(WireModel):
+    """A STUN or TURN server handed to aiortc (none by default: no internet)."""
+
+    urls: list[str] = Field(min_length=1)
+    username: str | None = None
+    credential: str | None = None
+
+
+class WebRtcSettings(WireModel):
+    """Live-view relay."""
+
+    ice_servers: tuple[IceServer, ...] = Field(
+        (), description="STUN/TURN servers; empty means host candidates only."
+    )
+    max_viewers: int = Field(
+        64, ge=1, le=4096, description="Concurrent WebRTC viewers."
+    )
+
+
+class AuthSettings(WireModel):
+    """Authentication."""
+
+    admin_token_env: str | None = Field(
+        "CITYWALL_ADMIN_TOKEN",
+        description="Env variable whose value, if set, is accepted as an admin token.",
+    )
+
+
+class ModelSettings(WireModel):
+    """Model manifests and the weight cache."""
+
+    manifests_dir: Path = Field(
+        Path("models"), description="Folder of *.toml manifests."
+    )
+    cache_dir: Path = Field(Path("models/.cache"), description="Fetched weights.")
+
+
+class MqttSettings(WireModel):
+    """The MQTT broker: detection events out (``wall/events/...``), availability."""
+
+    url: str = Field(description="mqtt://host[:port] or mqtts://host[:port].")
+    username: str | None = Field(None, description="User name, e.g. ${MQTT_USER}.")
+    password: SecretStr | None = Field(
+        None, description="Password from the environment, e.g. ${MQTT_PASSWORD}."
+    )
+    client_id: str = Field("citywall", min_length=1, description="MQTT client id.")
+    outbox_max: int = Field(
+        1000, ge=1, description="Messages queued while the broker is away."
+    )
+    status_topic: str = Field(
+        "wall/status", description="Retained online/offline availability topic."
+    )
+
+    @model_validator(mode="after")
+    def _valid_url(self) -> MqttSettings:
+        self.publisher_config()  # raises ValueError naming the problem
+        return self
+
+    def publisher_config(self) -> MqttPublisherConfig:
+        """The adapter's configuration (the password is never logged)."""
+        return MqttPublisherConfig.from_url(
+            self.url,
+            username=self.username,
+            password=None
+            if self.password is None
+            else self.password.get_secret_value(),
+            client_id=self.client_id,
+            outbox_max=self.outbox_max,
+            status_topic=self.status_topic,
+        )
+
+
+class ScheduleWindowSettings(WireModel):
+    """A weekly window during which a wall shows a layout (e.g. night duty)."""
+
+    name: str = Field(min_length=1, description="Shown in the audit log.")
+    layout_id: str
+    weekdays: tuple[int, ...] = Field(
+        (1, 2, 3, 4, 5, 6, 7), description="ISO weekdays the window starts on (1=Mon)."
+    )
+    start: time = Field(description="Local start time, e.g. 22:00.")
+    end: time = Field(description="Local end time; before start means next day.")
+
+    @model_validator(mode="after")
+    def _weekdays(self) -> ScheduleWindowSettings:
+        if not self.weekdays or any(d < 1 or d > 7 for d in self.weekdays):
+            raise ValueError("weekdays must be ISO weekday numbers 1-7")
+        return self
+
+
+class WallSettings(WallSpec):
+    """A physical wall, its default layout and its schedule."""
+
+    default_layout: str | None = Field(
+        None, description="Layout shown on first start and when a window ends."
+    )
+    schedule_tz: str = Field("Asia/Shanghai", description="IANA zone of the windows.")
+    schedule: tuple[ScheduleWindowSettings, ...] = ()
+    composite_fps: float = Field(12.0, gt=0, le=30, description="Panel mosaic fps.")
+
+    @model_validator(mode="after")
+    def _zone(self) -> WallSettings:
+        try:
+            ZoneInfo(self.schedule_tz)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {self.schedule_tz!r}") from err
+        return self
+
+
+class Settings(WireModel):
+    """Everything a citywall process is configured with."""
+
+    site_name: str = Field("巴中市城市运行指挥中心", description="Shown on pages.")
+    api: ApiSettings = ApiSettings()
+    storage: StorageSettings = StorageSettings()
+    webrtc: WebRtcSettings = WebRtcSettings()
+    auth: AuthSettings = AuthSettings()
+    models: ModelSettings = ModelSettings()
+    streams: StreamPolicy = StreamPolicy()
+    cameras: tuple[CameraConfig, ...] = ()
+    walls: tuple[WallSettings, ...] = ()
+    mqtt: MqttSettings | None = Field(None, description="Broker; none by default.")
+    detection: DetectionSettings = Field(
+        DetectionSettings(), description="Person/vehicle detection (issue 4)."
+    )
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Settings:
+        for kind, ids in (
+            ("camera", [c.id for c in self.cameras]),
+            ("wall", [w.id for w in self.walls]),
+        ):
+            seen: set[str] = set()
+            for item in ids:
+                if item in seen:
+                    raise ValueError(f"duplicate {kind} id {item!r}")
+                seen.add(item)
+        return self
+
+    @model_validator(mode="after")
+    def _detection_cameras(self) -> Settings:
+        unknown = sorted(set(self.detection.cameras) - {c.id for c in self.cameras})
+        if unknown:
+            raise ValueError(
+                "detection.cameras: no camera with id " + ", ".join(map(repr, unknown))
+            )
+        return self

@@ -1,0 +1,1 @@
+"""Camera analysis: frames, per-camera state, rules and the events they raise."""

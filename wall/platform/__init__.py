@@ -1,0 +1,1 @@
+"""What every capability stands on: errors, auth, health, the event bus, the store."""

@@ -1,0 +1,1 @@
+"""Persistence: repository protocols, the SQLite implementation and its migrations."""

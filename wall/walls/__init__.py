@@ -1,0 +1,1 @@
+"""Video walls: desired state, layouts, displays and composite panel outputs."""

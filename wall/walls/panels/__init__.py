@@ -1,0 +1,1 @@
+"""Composite panel outputs: a panel's tiles composed and encoded as one stream."""
