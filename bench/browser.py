@@ -16,7 +16,8 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.harness import CHROMIUM, descendants, parent_of
+from bench.cpu import descendants, parent_of
+from bench.harness import CHROMIUM
 from tests.support.browser import CHROMIUM_ARGS
 
 PROBES_JS = Path(__file__).with_name("probes.js")

@@ -44,22 +44,23 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.detector_load import crowd_settings, raw_fps
-from bench.harness import FPS, BenchResult, CpuWindow, rtsp_server, run_main
+from bench.cameras import camera_configs, camera_names
+from bench.cpu import service_window
+from bench.detector_load import MODELS, crowd_settings, raw_fps
+from bench.harness import FPS, BenchResult, rtsp_server, run_main
 from bench.viewers import ViewerProcess
-from devices.cameras.config import CameraConfig, StreamPolicy
+from devices.cameras.config import StreamPolicy
 from devices.cameras.fleet import CameraFleet
-from tests.support.rtsp_server import REPO_ROOT
+from layouts.content import StreamPref as StreamPreference
 from vision.letterbox import stride_canvas
 from vision.manifest import load_manifest
 from vision.onnx.session import ModelSession, SessionOptions
-from wall.config.settings import ModelSettings, WebRtcSettings
 from wall.detection.service import DetectionService
 from wall.detection.settings import DetectionSettings
 from wall.live.relay import LiveViewRelay
+from wall.live.settings import WebRtcSettings
 from wall.platform.event_bus import EventBus
 from wall.platform.store.sqlite import SqliteStore
-from wall.walls.core.stream_choice import StreamPreference
 
 ANALYSIS_FPS = 5.0
 DEFAULTS = DetectionSettings()  # threads and workers: the service's defaults
@@ -71,9 +72,6 @@ SPEED_S = 2.0
 BUDGET_S = 200.0
 REALTIME = 0.95
 TARGET = 12
-MODELS = ModelSettings(
-    manifests_dir=REPO_ROOT / "models", cache_dir=REPO_ROOT / "models" / ".cache"
-)
 
 
 @dataclass
@@ -104,26 +102,13 @@ class Step:
         )
 
 
-def camera_configs(n: int, main: str, sub: str) -> list[CameraConfig]:
-    return [
-        CameraConfig.model_validate(
-            {
-                "id": f"cam{i + 1:02d}",
-                "name": f"cam{i + 1:02d}",
-                "streams": {"main": {"url": main}, "sub": {"url": sub}},
-            }
-        )
-        for i in range(n)
-    ]
-
-
 def detection_settings(names: list[str]) -> DetectionSettings:
     return crowd_settings(names, analysis_fps=ANALYSIS_FPS)
 
 
 async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -> Step:
     """One step of the ramp with ``n`` cameras."""
-    cameras = camera_configs(n, main, sub)
+    cameras = camera_configs(camera_names(n), main, sub)
     names = [c.id for c in cameras]
     async with (
         SqliteStore(workdir / f"bench{n}.sqlite3") as store,
@@ -148,13 +133,7 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
         a0, s0 = [r.analysed for r in runs], sum(r.stale for r in runs)
         sent0 = {s["session_id"]: s["packets_sent"] for s in relay.sessions()}
         got0 = await viewers.frames()
-        window = CpuWindow(
-            {
-                "service": [os.getpid()],
-                "viewers": [viewers.pid] if viewers.pid else [],
-                "rtsp_server": [server_pid],
-            }
-        )
+        window = service_window(viewers.pid, server_pid)
         window.start()
         await asyncio.sleep(WINDOW_S)
         window.stop()

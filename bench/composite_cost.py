@@ -32,9 +32,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 
-from bench.harness import BenchResult, rtsp_server, run_main, thread_cpu_seconds
+from bench.cameras import camera_configs
+from bench.cpu import thread_cpu_seconds
+from bench.harness import BenchResult, rtsp_server, run_main
 from devices.cameras.camera import CameraStream
-from devices.cameras.config import CameraConfig, StreamPolicy, StreamRole
+from devices.cameras.config import StreamPolicy, StreamRole
 from devices.cameras.fleet import CameraFleet
 from layouts.rects import Rect
 from wall.walls.panels.compositor import (
@@ -46,25 +48,13 @@ from wall.walls.panels.compositor import (
 )
 
 CAMERAS = 9
+NAMES = [f"c{i + 1}" for i in range(CAMERAS)]
 FPS = 15.0
 WARMUP_S = 3.0
 WINDOW_S = 15.0
 TARGET_CORES = 0.25
 MACHINE_CORES = os.cpu_count() or 2
 TILE_W, TILE_H = 640, 360
-
-
-def cameras(main_url: str, sub_url: str) -> list[CameraConfig]:
-    return [
-        CameraConfig.model_validate(
-            {
-                "id": f"c{i + 1}",
-                "name": f"c{i + 1}",
-                "streams": {"main": {"url": main_url}, "sub": {"url": sub_url}},
-            }
-        )
-        for i in range(CAMERAS)
-    ]
 
 
 def tiles() -> list[ComposedTile]:
@@ -137,7 +127,7 @@ async def run() -> BenchResult:
 async def measure(main_url: str, sub_url: str) -> BenchResult:
     policy = StreamPolicy(idle_linger_s=1.0)
     async with (
-        CameraFleet(cameras(main_url, sub_url), policy) as fleet,
+        CameraFleet(camera_configs(NAMES, main_url, sub_url), policy) as fleet,
         DecoderPool() as pool,
     ):
 

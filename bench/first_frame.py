@@ -38,17 +38,15 @@ from typing import Any
 import av
 
 from bench.browser import chromium, open_live_page
+from bench.cpu import CpuWindow, foreign_load_note
 from bench.harness import (
     RTSP_OPEN_OPTIONS,
     BenchResult,
-    CameraSpec,
-    CpuWindow,
-    ServiceProcess,
-    foreign_load_note,
     percentile,
     rtsp_server,
     run_main,
 )
+from bench.service_process import CameraSpec, ServiceProcess
 
 TRIALS = 24
 GOP_S = 2.0
@@ -170,10 +168,5 @@ async def run() -> BenchResult:
     )
 
 
-def main() -> None:
-    """``python -m bench.first_frame``."""
-    run_main(run())
-
-
 if __name__ == "__main__":
-    main()
+    run_main(run())

@@ -34,11 +34,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.cpu import FOREIGN_LOAD_WARN_CORES, CpuWindow
 from bench.harness import (
-    FOREIGN_LOAD_WARN_CORES,
     FPS,
     BenchResult,
-    CpuWindow,
     FfmpegDecoder,
     clip_path,
     ffmpeg_file_speed,
@@ -318,10 +317,5 @@ async def run() -> BenchResult:
     )
 
 
-def main() -> None:
-    """``python -m bench.ingest_capacity``."""
-    run_main(run())
-
-
 if __name__ == "__main__":
-    main()
+    run_main(run())

@@ -43,17 +43,15 @@ import av
 import numpy as np
 
 from bench.browser import chromium, hang_up, open_live_page
+from bench.cpu import CpuWindow, foreign_load_note
 from bench.harness import (
     RTSP_OPEN_OPTIONS,
     BenchResult,
-    CameraSpec,
-    CpuWindow,
-    ServiceProcess,
-    foreign_load_note,
     percentile,
     rtsp_server,
     run_main,
 )
+from bench.service_process import CameraSpec, ServiceProcess
 from tests.support.barcode import read_barcode
 
 MIN_FRAMES = 300
@@ -155,127 +153,152 @@ async def _collect(page: Any) -> int:
     return count
 
 
-async def run() -> BenchResult:
-    """The whole benchmark."""
-    notes: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
-        log_path = Path(tmp) / "latency.log"
-        with rtsp_server({"/latency": "latency_main.h264"}, log_path) as server:
-            url = server.url("/latency")
-            cams = [CameraSpec("lat", url)]
-            async with (
-                ServiceProcess(Path(tmp) / "svc", cams) as svc,
-                chromium() as (browser, _),
-            ):
-                page = await open_live_page(
-                    browser, svc.live_url("lat", "main"), 1280, 800
-                )
-                await page.wait_for_function(
-                    "() => window.__bench.firstFrame !== null", timeout=30_000
-                )
-                await asyncio.sleep(WARMUP_S)
-                baseline = PyAvClient(url)
-                window = CpuWindow({"service": [svc.pid]})
-                window.start()
-                baseline.start()
-                try:
-                    await _collect(page)
-                finally:
-                    baseline.stop()
-                    window.stop()
-                frames: list[dict[str, Any]] = await page.evaluate(
-                    "() => window.__bench.frames"
-                )
-                unreadable: int = await page.evaluate("() => window.__bench.unreadable")
-                offset_ms: float = await page.evaluate(
-                    "() => window.__bench.clockOffsetMs()"
-                )
-                stats = await page.evaluate("() => window.__bench.tileStats()")
-                await hang_up(page, svc.token)
-        sends = SendLog(log_path)
-    notes += foreign_load_note("collection window", window)
-    if baseline.error:
-        notes.append(f"PyAV baseline failed: {baseline.error}")
+@dataclass
+class _Collected:
+    """What one collection window gathered, from the page and the baseline."""
+
+    frames: list[dict[str, Any]]
+    unreadable: int
+    offset_ms: float
+    tile_stats: dict[str, Any]
+    window: CpuWindow
+    baseline: PyAvClient
+    sends: SendLog
+
+
+async def _collect_run(tmp: Path) -> _Collected:
+    """Serve the clip, show it in Chromium, and collect one window."""
+    log_path = tmp / "latency.log"
+    with rtsp_server({"/latency": "latency_main.h264"}, log_path) as server:
+        url = server.url("/latency")
+        async with (
+            ServiceProcess(tmp / "svc", [CameraSpec("lat", url)]) as svc,
+            chromium() as (browser, _),
+        ):
+            page = await open_live_page(browser, svc.live_url("lat", "main"), 1280, 800)
+            await page.wait_for_function(
+                "() => window.__bench.firstFrame !== null", timeout=30_000
+            )
+            await asyncio.sleep(WARMUP_S)
+            baseline = PyAvClient(url)
+            window = CpuWindow({"service": [svc.pid]})
+            window.start()
+            baseline.start()
+            try:
+                await _collect(page)
+            finally:
+                baseline.stop()
+                window.stop()
+            frames, unreadable, offset_ms, stats = [
+                await page.evaluate(f"() => window.__bench.{what}")
+                for what in ("frames", "unreadable", "clockOffsetMs()", "tileStats()")
+            ]
+            await hang_up(page, svc.token)
+    # the send log is read once the server has stopped and written all of it
+    sends = SendLog(log_path)
+    return _Collected(frames, unreadable, offset_ms, stats, window, baseline, sends)
+
+
+def _latencies(got: _Collected) -> dict[str, list[float]]:
+    """Send-to-event latencies (ms) per stage, and the PyAV baseline's."""
 
     def lat(n: int, ms: float | None) -> float | None:
-        return None if ms is None else sends.latency_ms(n, round(ms * 1e6))
+        return None if ms is None else got.sends.latency_ms(n, round(ms * 1e6))
 
-    display = [x for f in frames if (x := lat(f["n"], f["display_ms"])) is not None]
-    present = [
-        x for f in frames if (x := lat(f["n"], f["presentation_ms"])) is not None
-    ]
-    receive = [x for f in frames if (x := lat(f["n"], f["receive_ms"])) is not None]
-    base = [
-        x for n, t in baseline.readings if (x := sends.latency_ms(n, t)) is not None
-    ]
-    browser_part = [
-        f["display_ms"] - f["receive_ms"] for f in frames if f["receive_ms"] is not None
-    ]
-    disp, ref = _stats(display), _stats(base)
-    if len(display) < MIN_FRAMES:
-        notes.append(f"only {len(display)} frames matched (< {MIN_FRAMES})")
-    if abs(offset_ms) > 5:
-        notes.append(f"browser clock differs from Date.now() by {offset_ms:.1f} ms")
-    tile = stats.get("lat", {})
+    def stage(key: str) -> list[float]:
+        return [x for f in got.frames if (x := lat(f["n"], f[key])) is not None]
+
+    return {
+        "display": stage("display_ms"),
+        "present": stage("presentation_ms"),
+        "receive": stage("receive_ms"),
+        "base": [
+            x
+            for n, t in got.baseline.readings
+            if (x := got.sends.latency_ms(n, t)) is not None
+        ],
+        "browser_part": [
+            f["display_ms"] - f["receive_ms"]
+            for f in got.frames
+            if f["receive_ms"] is not None
+        ],
+    }
+
+
+def _notes(got: _Collected, matched: int) -> list[str]:
+    notes = foreign_load_note("collection window", got.window)
+    if got.baseline.error:
+        notes.append(f"PyAV baseline failed: {got.baseline.error}")
+    if matched < MIN_FRAMES:
+        notes.append(f"only {matched} frames matched (< {MIN_FRAMES})")
+    if abs(got.offset_ms) > 5:
+        notes.append(f"browser clock differs from Date.now() by {got.offset_ms:.1f} ms")
+    return notes
+
+
+def _figures(got: _Collected, ms: dict[str, list[float]]) -> dict[str, Any]:
+    disp, ref = _stats(ms["display"]), _stats(ms["base"])
+    tile = got.tile_stats.get("lat", {})
     jb_ms = (
         1000 * tile["jitterBufferDelay"] / tile["jitterBufferEmittedCount"]
         if tile.get("jitterBufferEmittedCount")
         else float("nan")
     )
-    ratio = disp["p50_ms"] / ref["p50_ms"]
-    figures: dict[str, Any] = {
-        "frames_matched": len(display),
-        "frames_unreadable": unreadable,
+    return {
+        "frames_matched": len(ms["display"]),
+        "frames_unreadable": got.unreadable,
         "display_p50_ms": disp["p50_ms"],
         "display_p95_ms": disp["p95_ms"],
         "display_min_ms": disp["min_ms"],
         "display_max_ms": disp["max_ms"],
-        "presentation_p50_ms": percentile(present, 50),
-        "send_to_browser_receive_p50_ms": percentile(receive, 50),
-        "send_to_browser_receive_p95_ms": percentile(receive, 95),
-        "browser_receive_to_display_p50_ms": percentile(browser_part, 50),
-        "browser_receive_to_display_p95_ms": percentile(browser_part, 95),
+        "presentation_p50_ms": percentile(ms["present"], 50),
+        "send_to_browser_receive_p50_ms": percentile(ms["receive"], 50),
+        "send_to_browser_receive_p95_ms": percentile(ms["receive"], 95),
+        "browser_receive_to_display_p50_ms": percentile(ms["browser_part"], 50),
+        "browser_receive_to_display_p95_ms": percentile(ms["browser_part"], 95),
         "browser_jitter_buffer_mean_ms": jb_ms,
-        "pyav_frames": len(base),
-        "pyav_unreadable": baseline.unreadable,
+        "pyav_frames": len(ms["base"]),
+        "pyav_unreadable": got.baseline.unreadable,
         "pyav_p50_ms": ref["p50_ms"],
         "pyav_p95_ms": ref["p95_ms"],
         "added_by_service_and_browser_p50_ms": disp["p50_ms"] - ref["p50_ms"],
         "p50_over_target": disp["p50_ms"] / TARGET_P50_MS,
         "p95_over_target": disp["p95_ms"] / TARGET_P95_MS,
         "p95_over_pyav_p95": disp["p95_ms"] / ref["p95_ms"],
-        "browser_clock_offset_ms": offset_ms,
-        "service_cores": window.cores("service"),
-        "foreign_load_cores": window.foreign_cores,
+        "browser_clock_offset_ms": got.offset_ms,
+        "service_cores": got.window.cores("service"),
+        "foreign_load_cores": got.window.foreign_cores,
     }
-    passed = (
-        disp["p50_ms"] <= TARGET_P50_MS
-        and disp["p95_ms"] <= TARGET_P95_MS
-        and len(display) >= MIN_FRAMES
-    )
+
+
+async def run() -> BenchResult:
+    """The whole benchmark."""
+    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
+        got = await _collect_run(Path(tmp))
+    ms = _latencies(got)
+    figures = _figures(got, ms)
+    p50, p95 = figures["display_p50_ms"], figures["display_p95_ms"]
+    ref_p50 = figures["pyav_p50_ms"]
     return BenchResult(
         name="latency",
-        ratio=ratio,
+        ratio=p50 / ref_p50,
         ratio_label=(
-            f"service+browser p50 {disp['p50_ms']:.1f} ms / plain PyAV client p50 "
-            f"{ref['p50_ms']:.1f} ms, same frames, same run"
+            f"service+browser p50 {p50:.1f} ms / plain PyAV client p50 "
+            f"{ref_p50:.1f} ms, same frames, same run"
         ),
         target_label=(
-            f"p50 {disp['p50_ms']:.0f} ms <= {TARGET_P50_MS:.0f} ms "
-            f"({disp['p50_ms'] / TARGET_P50_MS:.2f} of target) and p95 "
-            f"{disp['p95_ms']:.0f} ms <= {TARGET_P95_MS:.0f} ms "
-            f"({disp['p95_ms'] / TARGET_P95_MS:.2f} of target)"
+            f"p50 {p50:.0f} ms <= {TARGET_P50_MS:.0f} ms "
+            f"({p50 / TARGET_P50_MS:.2f} of target) and p95 "
+            f"{p95:.0f} ms <= {TARGET_P95_MS:.0f} ms "
+            f"({p95 / TARGET_P95_MS:.2f} of target)"
         ),
-        passed=passed,
+        passed=p50 <= TARGET_P50_MS
+        and p95 <= TARGET_P95_MS
+        and len(ms["display"]) >= MIN_FRAMES,
         figures=figures,
-        notes=notes,
+        notes=_notes(got, len(ms["display"])),
     )
-
-
-def main() -> None:
-    """``python -m bench.latency``."""
-    run_main(run())
 
 
 if __name__ == "__main__":
-    main()
+    run_main(run())

@@ -26,11 +26,12 @@ import threading
 import time
 from typing import Any
 
-import av
 import numpy as np
 from numpy.typing import NDArray
 
-from bench.harness import BenchResult, CpuWindow, clip_path, percentile, run_main
+from bench.cpu import CpuWindow
+from bench.detector_load import clip_frames
+from bench.harness import BenchResult, percentile, run_main
 from tests.support.rtsp_server import REPO_ROOT
 from vision.manifest import load_manifest
 from vision.onnx.session import ModelSession, SessionOptions
@@ -51,14 +52,8 @@ CANVASES = ("square", "fit")
 
 def clip_tensor(batch: int, canvas: str) -> NDArray[np.float32]:
     """The first ``batch`` pictures of the sub clip, letterboxed."""
-    frames: list[NDArray[np.uint8]] = []
-    with av.open(str(clip_path("test_sub.h264"))) as container:
-        for frame in container.decode(video=0):
-            frames.append(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
-            if len(frames) == batch:
-                break
     pipeline = DetectionPipeline(load_manifest(MANIFEST), fit_canvas=canvas == "fit")
-    return pipeline.preprocess(frames).tensor
+    return pipeline.preprocess(clip_frames(batch)).tensor
 
 
 def measure(

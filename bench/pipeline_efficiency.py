@@ -41,27 +41,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 from numpy.typing import NDArray
 
-from bench.detector_load import crowd_settings, raw_fps
-from bench.harness import (
-    FOREIGN_LOAD_WARN_CORES,
-    BenchResult,
-    CpuWindow,
-    clip_path,
-    foreign_load_note,
-    rtsp_server,
-    run_main,
-)
+from bench.cpu import FOREIGN_LOAD_WARN_CORES, CpuWindow, foreign_load_note
+from bench.detector_load import MODELS, clip_frames, crowd_settings, raw_fps
+from bench.harness import BenchResult, rtsp_server, run_main
 from devices.cameras.config import CameraConfig, StreamPolicy
 from devices.cameras.fleet import CameraFleet
-from tests.support.rtsp_server import REPO_ROOT
 from vision.manifest import load_manifest
 from vision.onnx.session import ModelSession, SessionOptions
 from vision.pipeline import DetectionPipeline
-from wall.config.settings import ModelSettings
 from wall.detection.service import DetectionService
 from wall.detection.settings import DetectionSettings
 from wall.platform.event_bus import EventBus
@@ -81,20 +71,6 @@ RAW_S = 6.0
 WARMUP_S = 6.0
 WINDOW_S = 20.0
 TARGET = 0.85
-MODELS = ModelSettings(
-    manifests_dir=REPO_ROOT / "models", cache_dir=REPO_ROOT / "models" / ".cache"
-)
-
-
-def clip_frames(n: int) -> list[NDArray[np.uint8]]:
-    """The first ``n`` pictures of the sub clip as BGR arrays."""
-    frames: list[NDArray[np.uint8]] = []
-    with av.open(str(clip_path("test_sub.h264"))) as container:
-        for frame in container.decode(video=0):
-            frames.append(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
-            if len(frames) == n:
-                break
-    return frames
 
 
 def settings_for(cameras: list[str], threads: int, workers: int) -> DetectionSettings:

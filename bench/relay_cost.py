@@ -32,19 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.browser import browser_pids, chromium, hang_up, open_live_page, tile_stats
-from bench.harness import (
+from bench.cpu import (
     FOREIGN_LOAD_WARN_CORES,
-    FPS,
-    BenchResult,
-    CameraSpec,
     CpuWindow,
-    FfmpegDecoder,
-    ServiceProcess,
     foreign_load_note,
-    rtsp_server,
-    run_main,
     thread_cpu_seconds,
 )
+from bench.harness import FPS, BenchResult, FfmpegDecoder, rtsp_server, run_main
+from bench.service_process import CameraSpec, ServiceProcess
 
 CAMERAS = 4
 PULL_S = 8.0
@@ -220,10 +215,5 @@ async def run() -> BenchResult:
     )
 
 
-def main() -> None:
-    """``python -m bench.relay_cost``."""
-    run_main(run())
-
-
 if __name__ == "__main__":
-    main()
+    run_main(run())

@@ -3,29 +3,9 @@
 Issue 3: "A 4x3 wall of 1080p panels showing 24 camera tiles: server CPU with
 stream selection on vs all main streams; report both."
 
-The wall is 4x3 panels of 1920x1080 without bezels (canvas 7680x3240, panels
-numbered row-major from 0). The layout is built here with the layout model
-(``layouts.schema`` tiles, ``layouts.presets.split_grid`` grids) and checked
-with ``layouts.solver.validate_layout``::
-
-             col 0         col 1         col 2         col 3
-    row 0  [ feature-a 3840x2160        ][ 3x3 grid  ][ 3x3 grid  ]
-    row 1  [ (panels 0, 1, 4, 5)        ][ feature-b 3840x2160      ]
-    row 2  [ 2x2 quad  ][ alarm list    ][ (panels 6, 7, 10, 11)    ]
-
-24 camera tiles (cam01..cam24, content ``stream: auto``) and one alarm list.
-With stream selection on, the smallest-covering-stream rule
-(``wall.walls.core.stream_choice.choose_stream``, which the relay applies to the
-tile size the wall page sends) picks:
-
-* **main** for 6 tiles: the two 3840x2160 feature tiles spanning four panels
-  each and the four 960x540 quad tiles (wider than the sub stream: 640x360
-  here, 704x576 assumed while its size is unknown);
-* **sub** for 18 tiles: the 640x360 tiles of the two 3x3 grids.
-
-The benchmark derives these choices from the layout at run time (the fitted
-tile rects the wall view sends to the panels, then ``choose_stream``); nothing
-is hard-coded, and the figures report the counts it found.
+The wall, its 24-camera layout and each tile's stream come from
+:mod:`bench.tile_plan`; the benchmark derives the choices at run time and the
+figures report the counts it found.
 
 Method (one run, the RTSP test server serving ``/main`` (1080p25 High) and
 ``/sub`` (640x360, 25 fps) throughout), for each of two configurations, one
@@ -63,44 +43,29 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from bench.harness import (
+from bench.cameras import camera_configs, camera_names
+from bench.cpu import (
     FOREIGN_LOAD_WARN_CORES,
-    FPS,
-    BenchResult,
     CpuWindow,
     foreign_load_note,
-    rtsp_server,
-    run_main,
+    service_window,
     thread_cpu_seconds,
 )
+from bench.harness import FPS, BenchResult, rtsp_server, run_main
+from bench.tile_plan import WALL, TilePlan, layout_summary, plan_tiles, wall_layout
 from bench.viewers import ViewerProcess
 from devices.cameras.camera import CameraStream
-from devices.cameras.config import CameraConfig, StreamPolicy, StreamRole
+from devices.cameras.config import StreamPolicy, StreamRole
 from devices.cameras.fleet import CameraFleet
 from devices.cameras.health import StreamState
 from devices.cameras.subscriber import PacketSubscriber
-from layouts import (
-    Layout,
-    LayoutDomain,
-    Rect,
-    Tile,
-    TileRect,
-    WallShape,
-    fit_layout_to_wall,
-    place_tiles,
-    split_grid,
-    validate_layout,
-)
-from layouts.content import AlarmListContent, CameraContent
-from wall.config.settings import WebRtcSettings
+from layouts.content import StreamPref as StreamPreference
 from wall.live.relay import LiveViewRelay
-from wall.walls.core.stream_choice import StreamPreference, choose_stream
+from wall.live.settings import WebRtcSettings
 
-WALL = WallShape(rows=3, cols=4)  # 1920x1080 panels, no bezels: 7680x3240
 CAMERAS = 24
 WARMUP_S = 5.0
 WINDOW_S = 15.0
@@ -108,122 +73,6 @@ DISTURBED_RETRIES = 1
 KEYFRAME_TIMEOUT_S = 10.0
 VIEWER_NICE = 10
 REALTIME = 0.95
-
-
-# ---------------------------------------------------------------------------
-# the layout and each tile's stream
-
-
-@dataclass(frozen=True)
-class TilePlan:
-    """One camera tile as the wall shows it, and the stream selection picks."""
-
-    tile_id: str
-    camera_id: str
-    tile_wh: tuple[int, int]
-    panels: tuple[int, ...]
-    preference: StreamPreference
-    chosen: StreamRole
-
-
-def _span(first: int, last: int) -> Rect:
-    """Canvas rect from panel ``first``'s top-left to panel ``last``'s bottom-right."""
-    a, b = WALL.panel(first).rect, WALL.panel(last).rect
-    return Rect(a.x, a.y, b.x2 - a.x, b.y2 - a.y)
-
-
-def _tile(tile_id: str, rect: Rect, content: Any) -> Tile:
-    return Tile(
-        id=tile_id,
-        rect=TileRect(x=rect.x, y=rect.y, w=rect.w, h=rect.h),
-        content=content,
-    )
-
-
-def wall_layout(camera_ids: list[str]) -> Layout:
-    """The mixed 24-camera layout of the module docstring."""
-    cams = iter(camera_ids)
-
-    def camera(tile_id: str, rect: Rect) -> Tile:
-        return _tile(tile_id, rect, CameraContent(camera_id=next(cams)))
-
-    tiles = [camera("feature-a", _span(0, 5))]
-    # (panel, n): an nxn grid of tiles filling that panel
-    for panel, n in ((2, 3), (3, 3), (8, 2)):
-        cells = split_grid(WALL.panel(panel).rect, n, n)
-        tiles += [camera(f"p{panel}-{i}", r) for i, r in enumerate(cells, start=1)]
-    tiles.append(camera("feature-b", _span(6, 11)))
-    tiles.append(_tile("alarms", WALL.panel(9).rect, AlarmListContent(limit=15)))
-    if next(cams, None) is not None:
-        raise ValueError("the layout has fewer camera tiles than cameras")
-    return Layout(
-        version=1,
-        id="bench-stream-selection",
-        name="视频墙 24 路",
-        name_en="24 camera wall",
-        domain=LayoutDomain.MIXED,
-        for_wall=WALL,
-        tiles=tuple(tiles),
-    )
-
-
-def plan_tiles(layout: Layout) -> list[TilePlan]:
-    """Each camera tile's pixel size, panels and stream, by the project's code.
-
-    The tile size is that of the layout fitted to the wall, which is what the
-    wall view sends each panel page and the page sends with its offer; the
-    stream is ``choose_stream`` on that size with the sub stream's size still
-    unknown, as the relay decides for a camera's first viewer.
-    """
-    cameras = [c.camera_id for _, c in _camera_tiles(layout)]
-    validate_layout(layout, WALL, cameras).raise_for_errors(layout.id)
-    shown = fit_layout_to_wall(layout, WALL)
-    panels: dict[str, list[int]] = {}
-    for piece in place_tiles(shown, WALL):
-        panels.setdefault(piece.tile_id, []).append(piece.panel_index)
-    plans = []
-    for tile, content in _camera_tiles(shown):
-        wh = (tile.rect.w, tile.rect.h)
-        preference = StreamPreference(content.stream.value)
-        plans.append(
-            TilePlan(
-                tile.id,
-                content.camera_id,
-                wh,
-                tuple(panels[tile.id]),
-                preference,
-                StreamRole(choose_stream(preference, True, wh)),
-            )
-        )
-    return plans
-
-
-def _camera_tiles(layout: Layout) -> list[tuple[Tile, CameraContent]]:
-    return [
-        (t, t.content) for t in layout.tiles if isinstance(t.content, CameraContent)
-    ]
-
-
-def layout_summary(plans: list[TilePlan]) -> list[str]:
-    """Lines like ``2 x 3840x2160 (4 panels each) -> main``."""
-    groups = Counter((p.tile_wh, len(p.panels), p.chosen.value) for p in plans)
-    return [
-        f"{n} x {w}x{h} ({panels} panel{'s' if panels > 1 else ''} each) -> {role}"
-        for ((w, h), panels, role), n in sorted(groups.items(), key=lambda g: -g[1])
-    ]
-
-
-def camera_configs(names: list[str], main: str, sub: str) -> list[CameraConfig]:
-    return [
-        CameraConfig.model_validate(
-            {
-                "id": c,
-                "name": c,
-                "streams": {"main": {"url": main}, "sub": {"url": sub}},
-            }
-        )
-        for c in names
-    ]
 
 
 # ---------------------------------------------------------------------------
@@ -286,6 +135,108 @@ def _relay_counters(relay: LiveViewRelay) -> dict[str, tuple[int, int]]:
     }
 
 
+@dataclass
+class _Window:
+    """One CPU window and the counters read at both of its ends."""
+
+    cpu: CpuWindow
+    elapsed_s: float
+    viewer_frames: tuple[list[int], list[int]]
+    relay_sent: tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]
+    loop_cpu_s: float
+
+
+async def _offer_all(
+    selection: bool,
+    plans: list[TilePlan],
+    fleet: CameraFleet,
+    relay: LiveViewRelay,
+    viewers: ViewerProcess,
+) -> list[str]:
+    """Answer every viewer's offer; return the stream the relay chose for each."""
+    wanted = [p.chosen if selection else StreamRole.MAIN for p in plans]
+    held = await _open_streams(
+        [
+            fleet.cameras[p.camera_id].stream(r)
+            for p, r in zip(plans, wanted, strict=True)
+        ]
+    )
+    got: list[str] = []
+    try:
+        for plan in plans:
+            offer = await viewers.recv()
+            camera = fleet.cameras[plan.camera_id]
+            if selection:
+                # what the wall page sends: the tile's preference and size
+                answer = await relay.offer(
+                    camera, offer["sdp"], plan.preference, plan.tile_wh
+                )
+            else:
+                answer = await relay.offer(camera, offer["sdp"], StreamPreference.MAIN)
+            viewers.send({"sdp": answer.sdp})
+            got.append(answer.stream)
+        await viewers.recv()  # ready
+    finally:
+        for stream, sub in held:
+            stream.unsubscribe(sub)
+    return got
+
+
+def _loop_thread_cpu_s() -> float:
+    return thread_cpu_seconds(os.getpid()).get(os.getpid(), 0.0)
+
+
+async def _window(
+    relay: LiveViewRelay, viewers: ViewerProcess, server_pid: int
+) -> _Window:
+    """The CPU window, measured again if other load disturbed it."""
+    for _ in range(1 + DISTURBED_RETRIES):
+        f0, r0 = await viewers.frames(), _relay_counters(relay)
+        t0 = time.monotonic()
+        loop0 = _loop_thread_cpu_s()
+        cpu = service_window(viewers.pid, server_pid)
+        cpu.start()
+        await asyncio.sleep(WINDOW_S)
+        cpu.stop()
+        loop1 = _loop_thread_cpu_s()
+        f1, r1 = await viewers.frames(), _relay_counters(relay)
+        elapsed = time.monotonic() - t0
+        if cpu.foreign_cores <= FOREIGN_LOAD_WARN_CORES:
+            break
+    return _Window(cpu, elapsed, (f0, f1), (r0, r1), loop1 - loop0)
+
+
+def _off_streams(selection: bool, plans: list[TilePlan], got: list[str]) -> list[str]:
+    """A note naming the tiles where the relay chose another stream than wanted."""
+    off = [
+        p.tile_id
+        for p, g in zip(plans, got, strict=True)
+        if (p.chosen if selection else StreamRole.MAIN).value != g
+    ]
+    return [f"INVALID: the relay chose another stream for {off}"] if off else []
+
+
+def _viewer_notes(
+    config: str, viewer_fps: list[float], sessions: int, tiles: int
+) -> list[str]:
+    notes = []
+    if len(viewer_fps) != tiles or sessions != tiles:
+        notes.append(f"INVALID: {sessions} sessions, {len(viewer_fps)} viewers")
+    slowest = min(viewer_fps, default=0.0)
+    if slowest < REALTIME * FPS:
+        notes.append(
+            f"{config}: the slowest viewer received {slowest:.1f} fps, below "
+            f"{REALTIME:.0%} of {FPS:.0f} fps"
+        )
+    return notes
+
+
+def _cores(w: _Window) -> dict[str, float]:
+    cores = {name: w.cpu.cores(name) for name in ("service", "viewers", "rtsp_server")}
+    cores["service_event_loop_thread"] = w.loop_cpu_s / w.cpu.wall_s
+    return cores | {"machine": w.cpu.machine_cores, "foreign": w.cpu.foreign_cores}
+
+
 async def measure(
     selection: bool,
     plans: list[TilePlan],
@@ -296,99 +247,40 @@ async def measure(
     """One configuration: offers, warm-up, then the CPU window."""
     config = "selection" if selection else "all_main"
     names = [p.camera_id for p in plans]
-    notes: list[str] = []
     async with (
         CameraFleet(camera_configs(names, main_url, sub_url), StreamPolicy()) as fleet,
         LiveViewRelay(WebRtcSettings(max_viewers=256)) as relay,
         ViewerProcess(len(plans), nice=VIEWER_NICE) as viewers,
     ):
-        wanted = [p.chosen if selection else StreamRole.MAIN for p in plans]
-        held = await _open_streams(
-            [
-                fleet.cameras[p.camera_id].stream(r)
-                for p, r in zip(plans, wanted, strict=True)
-            ]
-        )
-        got: list[str] = []
-        try:
-            for plan in plans:
-                offer = await viewers.recv()
-                camera = fleet.cameras[plan.camera_id]
-                if selection:
-                    # what the wall page sends: the tile's preference and size
-                    answer = await relay.offer(
-                        camera, offer["sdp"], plan.preference, plan.tile_wh
-                    )
-                else:
-                    answer = await relay.offer(
-                        camera, offer["sdp"], StreamPreference.MAIN
-                    )
-                viewers.send({"sdp": answer.sdp})
-                got.append(answer.stream)
-            await viewers.recv()  # ready
-        finally:
-            for stream, sub in held:
-                stream.unsubscribe(sub)
-        off = [
-            p.tile_id
-            for p, w, g in zip(plans, wanted, got, strict=True)
-            if w.value != g
-        ]
-        if off:
-            notes.append(f"INVALID: the relay chose another stream for {off}")
+        got = await _offer_all(selection, plans, fleet, relay, viewers)
         await asyncio.sleep(WARMUP_S)
-        for _ in range(1 + DISTURBED_RETRIES):  # again if other load disturbed it
-            f0, r0 = await viewers.frames(), _relay_counters(relay)
-            t0 = time.monotonic()
-            loop0 = thread_cpu_seconds(os.getpid()).get(os.getpid(), 0.0)
-            window = CpuWindow(
-                {
-                    "service": [os.getpid()],
-                    "viewers": [viewers.pid] if viewers.pid else [],
-                    "rtsp_server": [server_pid],
-                }
-            )
-            window.start()
-            await asyncio.sleep(WINDOW_S)
-            window.stop()
-            loop1 = thread_cpu_seconds(os.getpid()).get(os.getpid(), 0.0)
-            f1, r1 = await viewers.frames(), _relay_counters(relay)
-            elapsed = time.monotonic() - t0
-            if window.foreign_cores <= FOREIGN_LOAD_WARN_CORES:
-                break
+        w = await _window(relay, viewers, server_pid)
         live = [s for s in fleet.streams() if s.state is StreamState.LIVE]
         ingest_bps = sum(s.health().bitrate_bps for s in live)
         sessions = len(relay.sessions())
-    notes += foreign_load_note(f"{config} window", window)
-    viewer_fps = [(b - a) / elapsed for a, b in zip(f0, f1, strict=True)]
-    if len(viewer_fps) != len(plans) or sessions != len(plans):
-        notes.append(f"INVALID: {sessions} sessions, {len(viewer_fps)} viewers")
-    slowest = min(viewer_fps, default=0.0)
-    if slowest < REALTIME * FPS:
-        notes.append(
-            f"{config}: the slowest viewer received {slowest:.1f} fps, below "
-            f"{REALTIME:.0%} of {FPS:.0f} fps"
-        )
+    (f0, f1), (r0, r1) = w.viewer_frames, w.relay_sent
+    viewer_fps = [(b - a) / w.elapsed_s for a, b in zip(f0, f1, strict=True)]
     sent = {
         sid: [b - a for a, b in zip(r0[sid], r1[sid], strict=True)]
         for sid in r1
         if sid in r0
     }
-    totals = [sum(d[i] for d in sent.values()) / elapsed for i in range(2)]
-    cores = {name: window.cores(name) for name in ("service", "viewers", "rtsp_server")}
-    cores["service_event_loop_thread"] = (loop1 - loop0) / window.wall_s
-    cores |= {"machine": window.machine_cores, "foreign": window.foreign_cores}
+    totals = [sum(d[i] for d in sent.values()) / w.elapsed_s for i in range(2)]
     return Measured(
         config=config,
         tiles={role: got.count(role) for role in ("main", "sub")},
         pulled={r.value: sum(s.key.role is r for s in live) for r in StreamRole},
-        cores=cores,
+        cores=_cores(w),
         viewer_fps=viewer_fps,
         relay_frames_per_s=totals[0],
-        relay_min_session_fps=min((d[0] / elapsed for d in sent.values()), default=0),
+        relay_min_session_fps=min(
+            (d[0] / w.elapsed_s for d in sent.values()), default=0
+        ),
         relayed_mbit_s=totals[1] * 8 / 1e6 if totals[1] else None,
         ingest_mbit_s=ingest_bps / 1e6,
-        notes=notes,
+        notes=_off_streams(selection, plans, got)
+        + foreign_load_note(f"{config} window", w.cpu)
+        + _viewer_notes(config, viewer_fps, sessions, len(plans)),
     )
 
 
@@ -422,8 +314,7 @@ def _figures(m: Measured) -> dict[str, Any]:
 
 async def run() -> BenchResult:
     """The benchmark."""
-    names = [f"cam{i + 1:02d}" for i in range(CAMERAS)]
-    plans = plan_tiles(wall_layout(names))
+    plans = plan_tiles(wall_layout(camera_names(CAMERAS)))
     with rtsp_server({"/main": "test_main.h264", "/sub": "test_sub.h264"}) as server:
         assert server.pid is not None
         urls = server.url("/main"), server.url("/sub")

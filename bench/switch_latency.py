@@ -35,13 +35,8 @@ from typing import Any
 import httpx
 from playwright.async_api import Page
 
-from bench.harness import (
-    BenchResult,
-    CpuWindow,
-    foreign_load_note,
-    percentile,
-    run_main,
-)
+from bench.cpu import CpuWindow, foreign_load_note
+from bench.harness import BenchResult, percentile, run_main
 from tests.support.browser import chromium
 from tests.support.service import RunningService, running_service
 from wall.demo import demo_settings

@@ -21,9 +21,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from types import TracebackType
 from typing import Any, Self
 
+from bench.harness import reap
 from tests.support.rtsp_server import (
     DEFAULT_SYSTEM_PYTHON,
     REPO_ROOT,
@@ -86,18 +86,9 @@ class ViewerProcess:
         counts: list[int] = (await self.recv())["frames"]
         return counts
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self.proc is None:
             return
         if self.proc.stdin is not None:
             self.proc.stdin.close()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 10)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
+        await reap(self.proc, 10)

@@ -1,5 +1,6 @@
 """Wall layout definitions and the pure layout package."""
 
+from layouts.content import StreamPref
 from layouts.errors import (
     IssueCode,
     LayoutError,
@@ -27,11 +28,10 @@ from layouts.solver import (
     PanelPlacement,
     ValidationReport,
     place_tiles,
-    stream_for_tile,
-    tile_stream,
     tiles_for_panel,
     validate_layout,
 )
+from layouts.streams import StreamRole, choose_stream, stream_for_tile
 
 __all__ = [
     "PRESET_NAMES",
@@ -47,12 +47,15 @@ __all__ = [
     "PanelPlacement",
     "Rect",
     "Severity",
+    "StreamPref",
+    "StreamRole",
     "Tile",
     "TileContent",
     "TileRect",
     "ValidationReport",
     "WallShape",
     "WallSpec",
+    "choose_stream",
     "fit_layout_to_wall",
     "load_builtin_layouts",
     "parse_layout_data",
@@ -62,7 +65,6 @@ __all__ = [
     "preset_rects",
     "split_grid",
     "stream_for_tile",
-    "tile_stream",
     "tiles_for_panel",
     "validate_layout",
 ]

@@ -6,15 +6,35 @@ import re
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from layouts.errors import IssueCode, LayoutIssue, Severity
+from layouts.file_model import FileModel
+from layouts.tour_content import (
+    DEFAULT_DWELL_S,
+    ID_PATTERN,
+    MIN_DWELL_S,
+    USUAL_DWELL_S,
+    Ident,
+    TourContent,
+    TourItem,
+    TourOrder,
+    dwell_issue,
+    tour_dwell_issues,
+)
 
-ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-Ident = Annotated[str, Field(pattern=ID_PATTERN)]
+__all__ = [  # the tour names are re-exported: content is the union's home
+    "DEFAULT_DWELL_S",
+    "ID_PATTERN",
+    "MIN_DWELL_S",
+    "USUAL_DWELL_S",
+    "Ident",
+    "TourContent",
+    "TourItem",
+    "TourOrder",
+    "dwell_issue",
+    "tour_dwell_issues",
+]
 
-MIN_DWELL_S: Final = 3.0  # Genetec's wall-page minimum, the project's hard floor (T1)
-USUAL_DWELL_S: Final = (5.0, 30.0)  # Chinese local practice (domain §3 "Tours")
 MAX_DATA_URL_CHARS: Final = 256 * 1024
 
 _STATIC_PATH_RE = re.compile(r"^/static(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)+$")
@@ -24,10 +44,6 @@ _DATA_URL_RE = re.compile(
 )
 _TZ_RE = r"^(?:UTC|[A-Z][A-Za-z_]+(?:/[A-Za-z0-9_+-]+){1,2})$"
 _CLOCK_DIRECTIVES = frozenset("YmdHMSaA%")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Domain(StrEnum):
@@ -48,7 +64,7 @@ class StreamPref(StrEnum):
     SUB = "sub"
 
 
-class CameraContent(_Strict):
+class CameraContent(FileModel):
     """One live camera."""
 
     kind: Literal["camera"] = "camera"
@@ -61,50 +77,6 @@ class CameraContent(_Strict):
     )
 
 
-class TourOrder(StrEnum):
-    """Order of a tour's items."""
-
-    SEQUENTIAL = "sequential"
-    SHUFFLE = "shuffle"
-
-
-class TourItem(_Strict):
-    """One camera of a tour."""
-
-    camera_id: Ident = Field(description="Camera id.")
-    dwell_s: float | None = Field(
-        None,
-        gt=0,
-        le=3600,
-        description="Dwell for this item, seconds (default: the tour's).",
-    )
-
-
-class TourContent(_Strict):
-    """A tour (轮巡): the tile cycles through cameras (T1-T6)."""
-
-    kind: Literal["tour"] = "tour"
-    items: tuple[TourItem, ...] = Field(
-        min_length=1, max_length=256, description="Cameras in order."
-    )
-    dwell_s: float = Field(
-        10.0, gt=0, le=3600, description="Default dwell per item, seconds (>= 3)."
-    )
-    order: TourOrder = Field(
-        TourOrder.SEQUENTIAL, description="Sequential or shuffled."
-    )
-    skip_offline: bool = Field(True, description="Skip cameras that are offline (T2).")
-    sync: bool = Field(
-        False,
-        description="Switch in step with other synced tiles running the same"
-        " items (T6); otherwise the tile keeps its own phase.",
-    )
-
-    def dwell_of(self, item: TourItem) -> float:
-        """Return the dwell of ``item`` in seconds (its own, else the tour's)."""
-        return self.dwell_s if item.dwell_s is None else item.dwell_s
-
-
 class TextLevel(StrEnum):
     """Colour scheme of a text tile."""
 
@@ -113,7 +85,7 @@ class TextLevel(StrEnum):
     ALERT = "alert"
 
 
-class TextContent(_Strict):
+class TextContent(FileModel):
     """Static or scrolling text (e.g. a banner)."""
 
     kind: Literal["text"] = "text"
@@ -126,7 +98,7 @@ class TextContent(_Strict):
     level: TextLevel = Field(TextLevel.INFO, description="Colour scheme.")
 
 
-class ClockContent(_Strict):
+class ClockContent(FileModel):
     """A clock in a named time zone (never a fixed UTC offset)."""
 
     kind: Literal["clock"] = "clock"
@@ -158,7 +130,7 @@ class ImageFit(StrEnum):
     COVER = "cover"
 
 
-class ImageContent(_Strict):
+class ImageContent(FileModel):
     """A still image served by the service itself or embedded as a data URL."""
 
     kind: Literal["image"] = "image"
@@ -197,7 +169,7 @@ class GeoCrs(StrEnum):
     BD09 = "bd09"
 
 
-class MapCenter(_Strict):
+class MapCenter(FileModel):
     """A map centre, longitude first."""
 
     lon: float = Field(ge=-180, le=180, description="Longitude, degrees east.")
@@ -219,7 +191,7 @@ class MapLayer(StrEnum):
     SIRENS = "sirens"
 
 
-class MapContent(_Strict):
+class MapContent(FileModel):
     """A map with overlays."""
 
     kind: Literal["map"] = "map"
@@ -229,7 +201,7 @@ class MapContent(_Strict):
     follow_alarm: bool = Field(False, description="Pan to each new alarm.")
 
 
-class SensorContent(_Strict):
+class SensorContent(FileModel):
     """Charts of one station's observations."""
 
     kind: Literal["sensor"] = "sensor"
@@ -256,7 +228,7 @@ class AlarmSeverity(StrEnum):
     CRITICAL = "critical"
 
 
-class AlarmFilter(_Strict):
+class AlarmFilter(FileModel):
     """Which alarms an alarm list shows."""
 
     domain: Domain | None = Field(
@@ -270,7 +242,7 @@ class AlarmFilter(_Strict):
     )
 
 
-class AlarmListContent(_Strict):
+class AlarmListContent(FileModel):
     """The live alarm list."""
 
     kind: Literal["alarm_list"] = "alarm_list"
@@ -286,7 +258,7 @@ class CaseLight(StrEnum):
     RED = "red"
 
 
-class CaseFilter(_Strict):
+class CaseFilter(FileModel):
     """Which cases a case list shows."""
 
     domain: Domain | None = Field(
@@ -299,7 +271,7 @@ class CaseFilter(_Strict):
     urgent_only: bool = Field(False, description="Only urgent cases.")
 
 
-class CaseListContent(_Strict):
+class CaseListContent(FileModel):
     """The open-case list."""
 
     kind: Literal["case_list"] = "case_list"
@@ -322,7 +294,7 @@ class GridMetric(StrEnum):
     OVERALL_SCORE = "overall_score"
 
 
-class GridStatsContent(_Strict):
+class GridStatsContent(FileModel):
     """One indicator for an administrative unit."""
 
     kind: Literal["grid_stats"] = "grid_stats"
@@ -330,7 +302,7 @@ class GridStatsContent(_Strict):
     metric: GridMetric = Field(description="Indicator.")
 
 
-class EmptyContent(_Strict):
+class EmptyContent(FileModel):
     """Nothing (a black tile)."""
 
     kind: Literal["empty"] = "empty"
@@ -350,60 +322,3 @@ TileContent = Annotated[
     | EmptyContent,
     Field(discriminator="kind"),
 ]
-
-
-def tour_dwell_issues(
-    tour: TourContent, path: str, tile_id: str | None = None
-) -> list[LayoutIssue]:
-    """Check a tour's dwell times (T1): < 3 s is an error, outside 5-30 s a warning.
-
-    Args:
-        tour: the tour.
-        path: key path of the tour content, used to name items.
-        tile_id: the tile running the tour.
-
-    Returns:
-        One issue per offending dwell (the tour default and each item).
-
-    Examples:
-        >>> t = TourContent(items=(TourItem(camera_id="demo-1"),), dwell_s=2)
-        >>> [i.code.value for i in tour_dwell_issues(t, "content", "t1")]
-        ['dwell_too_short']
-        >>> t = TourContent(items=(TourItem(camera_id="demo-1", dwell_s=45),))
-        >>> [i.severity.value for i in tour_dwell_issues(t, "content")]
-        ['warning']
-    """
-    checks = (
-        [(f"{path}.dwell_s", tour.dwell_s)]
-        if any(i.dwell_s is None for i in tour.items)
-        else []
-    )
-    checks += [
-        (f"{path}.items[{n}].dwell_s", item.dwell_s)
-        for n, item in enumerate(tour.items)
-        if item.dwell_s is not None
-    ]
-    issues: list[LayoutIssue] = []
-    low, high = USUAL_DWELL_S
-    for where, dwell_s in checks:
-        if dwell_s < MIN_DWELL_S:
-            issues.append(
-                LayoutIssue(
-                    Severity.ERROR,
-                    IssueCode.DWELL_TOO_SHORT,
-                    f"tour dwell {dwell_s:g} s is under the {MIN_DWELL_S:g} s minimum",
-                    where,
-                    tile_id,
-                )
-            )
-        elif not low <= dwell_s <= high:
-            issues.append(
-                LayoutIssue(
-                    Severity.WARNING,
-                    IssueCode.DWELL_UNUSUAL,
-                    f"tour dwell {dwell_s:g} s is outside the usual {low:g}-{high:g} s",
-                    where,
-                    tile_id,
-                )
-            )
-    return issues

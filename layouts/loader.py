@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Final
 
-import yaml
 from pydantic import ValidationError
 
 from layouts.errors import (
@@ -18,17 +17,27 @@ from layouts.errors import (
 )
 from layouts.schema import SUPPORTED_VERSIONS, Layout
 from layouts.solver import validate_layout
+from layouts.yaml_document import (
+    Key,
+    LineIndex,
+    YamlProblem,
+    YamlProblemKind,
+    YamlRefused,
+    dotted_path,
+    nearest_line,
+    read_yaml,
+)
 
 MAX_TEXT_CHARS: Final = 4 * 1024 * 1024
-# Counted with aliases expanded: stops "billion laughs" documents before pydantic
-# walks them.
-MAX_NODES: Final = 200_000
 
 # Pydantic reports a bad or missing discriminator at the union, not at "kind".
 _TAG_ERRORS: Final = frozenset({"union_tag_invalid", "union_tag_not_found"})
 
-Key = str | int
-LineIndex = dict[tuple[Key, ...], int]
+_CODES: Final[dict[YamlProblemKind, IssueCode]] = {
+    "syntax": IssueCode.YAML_SYNTAX,
+    "duplicate_key": IssueCode.DUPLICATE_KEY,
+    "too_large": IssueCode.TOO_LARGE,
+}
 
 
 def _error(
@@ -37,48 +46,9 @@ def _error(
     return LayoutIssue(Severity.ERROR, code, message, path, None, line)
 
 
-def _format_path(keys: tuple[Key, ...]) -> str:
-    out = ""
-    for key in keys:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
-    return out
-
-
-class _Indexer:
-    """Walks a composed YAML tree: key-path -> line, duplicate keys, size guard."""
-
-    def __init__(self) -> None:
-        self.lines: LineIndex = {}
-        self.issues: list[LayoutIssue] = []
-        self.nodes = 0
-
-    def walk(self, node: yaml.Node, path: tuple[Key, ...]) -> None:
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise LayoutInvalid(
-                "", [_error(IssueCode.TOO_LARGE, f"more than {MAX_NODES} YAML nodes")]
-            )
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in node.value:
-                key = str(key_node.value)
-                line = key_node.start_mark.line + 1
-                if key in seen and key != "<<":
-                    self.issues.append(
-                        _error(
-                            IssueCode.DUPLICATE_KEY,
-                            f"key {key!r} appears twice in this mapping",
-                            _format_path((*path, key)),
-                            line,
-                        )
-                    )
-                seen.add(key)
-                self.lines[(*path, key)] = line
-                self.walk(value_node, (*path, key))
-        elif isinstance(node, yaml.SequenceNode):
-            for n, item in enumerate(node.value):
-                self.walk(item, (*path, n))
+def _yaml_issue(problem: YamlProblem) -> LayoutIssue:
+    path = dotted_path(problem.path)
+    return _error(_CODES[problem.kind], problem.message, path, problem.line)
 
 
 def _data_path(data: object, loc: tuple[Key, ...]) -> tuple[Key, ...]:
@@ -115,13 +85,6 @@ def _tile_id(data: object, keys: tuple[Key, ...]) -> str | None:
     return None
 
 
-def _line_of(lines: LineIndex, keys: tuple[Key, ...]) -> int | None:
-    for end in range(len(keys), -1, -1):
-        if keys[:end] in lines:
-            return lines[keys[:end]]
-    return None
-
-
 def _schema_issues(
     data: object, err: ValidationError, lines: LineIndex
 ) -> list[LayoutIssue]:
@@ -135,9 +98,9 @@ def _schema_issues(
                 Severity.ERROR,
                 IssueCode.SCHEMA,
                 detail["msg"],
-                _format_path(keys),
+                dotted_path(keys),
                 _tile_id(data, keys),
-                _line_of(lines, keys) if lines else None,
+                nearest_line(lines, keys) if lines else None,
             )
         )
     return issues
@@ -160,7 +123,7 @@ def _with_lines(issues: tuple[LayoutIssue, ...], lines: LineIndex) -> list[Layou
                 issue.message,
                 issue.path,
                 issue.tile_id,
-                _line_of(lines, keys),
+                nearest_line(lines, keys),
             )
         )
     return out
@@ -231,32 +194,11 @@ def parse_layout_yaml(text: str, source: str) -> Layout:
     if len(text) > MAX_TEXT_CHARS:
         message = f"document is {len(text)} characters, limit {MAX_TEXT_CHARS}"
         raise LayoutInvalid(source, [_error(IssueCode.TOO_LARGE, message)])
-    loader = yaml.SafeLoader(text)
-    indexer = _Indexer()
     try:
-        node = loader.get_single_node()
-        if node is not None:
-            indexer.walk(node, ())
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else None
-        message = f"{err.context or ''} {err.problem or ''}".strip() or "invalid YAML"
-        raise LayoutInvalid(
-            source, [_error(IssueCode.YAML_SYNTAX, message, line=line)]
-        ) from err
-    except yaml.YAMLError as err:
-        raise LayoutInvalid(source, [_error(IssueCode.YAML_SYNTAX, str(err))]) from err
-    except LayoutInvalid as err:
-        raise LayoutInvalid(source, err.issues) from None
-    except RecursionError:
-        issue = _error(IssueCode.TOO_LARGE, "document is nested too deeply")
-        raise LayoutInvalid(source, [issue]) from None
-    finally:
-        loader.dispose()
-    if indexer.issues:
-        raise LayoutInvalid(source, indexer.issues)
-    return _parse(data, source, indexer.lines)
+        document = read_yaml(text)
+    except YamlRefused as err:
+        raise LayoutInvalid(source, [_yaml_issue(p) for p in err.problems]) from err
+    return _parse(document.data, source, document.lines)
 
 
 def load_builtin_layouts() -> list[Layout]:

@@ -22,6 +22,11 @@ class Rect:
     h: int
 
     @property
+    def xywh(self) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)``, the wire order of a rect."""
+        return self.x, self.y, self.w, self.h
+
+    @property
     def x2(self) -> int:
         """The exclusive right edge, ``x + w``."""
         return self.x + self.w

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from layouts.content import (
     AlarmFilter,
@@ -38,6 +38,7 @@ from layouts.content import (
     TourOrder,
     tour_dwell_issues,
 )
+from layouts.file_model import FileModel
 from layouts.rects import Rect
 
 __all__ = [
@@ -85,10 +86,6 @@ SUPPORTED_VERSIONS: Final = (1,)
 _MAX_PX: Final = 1_000_000  # far beyond any wall; keeps integer maths sane
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 @dataclass(frozen=True, slots=True)
 class Panel:
     """One physical panel of a wall.
@@ -106,7 +103,7 @@ class Panel:
     rect: Rect
 
 
-class WallShape(_Strict):
+class WallShape(FileModel):
     """Geometry of a splicing wall: a grid of equal panels with bezel gaps.
 
     The wall canvas includes the bezels: ``bezel_h_px`` canvas pixels of
@@ -203,7 +200,7 @@ class WallSpec(WallShape):
     name: str = Field(min_length=1, max_length=64, description="Display name (zh).")
 
 
-class TileRect(_Strict):
+class TileRect(FileModel):
     """A tile's rectangle on the wall canvas, pixels (may span panels, W2).
 
     Sizes are not checked here: ``validate_layout`` names the tile when a rect
@@ -228,7 +225,7 @@ class TitleMode(StrEnum):
     TITLE_LIVE = "title_live"
 
 
-class Tile(_Strict):
+class Tile(FileModel):
     """A window on the wall."""
 
     id: Ident = Field(description="Id, stable within the layout.")
@@ -250,7 +247,7 @@ class LayoutDomain(StrEnum):
     MIXED = "mixed"
 
 
-class Layout(_Strict):
+class Layout(FileModel):
     """A scene (场景): tiles for a wall shape, activated in one action."""
 
     version: Literal[1] = Field(description="Schema version of this document.")

@@ -1,20 +1,14 @@
-"""Layout geometry: validation, per-panel placement, bezel maths, stream choice."""
+"""Layout geometry: validation, per-panel placement, bezel maths."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Final, Literal
 
-from layouts.content import CameraContent, StreamPref, TourContent, tour_dwell_issues
+from layouts.content import CameraContent, TourContent, tour_dwell_issues
 from layouts.errors import IssueCode, LayoutInvalid, LayoutIssue, Severity
 from layouts.rects import Rect
 from layouts.schema import Layout, Tile, WallShape
-
-# Resolution assumed for a sub stream that has not been opened yet (D1).
-ASSUMED_SUB_WH: Final = (704, 576)
-
-StreamRole = Literal["main", "sub"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,70 +316,3 @@ def tiles_for_panel(
     """
     wall.panel(panel_index)
     return [p for p in place_tiles(layout, wall) if p.panel_index == panel_index]
-
-
-def tile_stream(
-    tile_wh: tuple[int, int],
-    preference: StreamPref = StreamPref.AUTO,
-    *,
-    sub_wh: tuple[int, int] = ASSUMED_SUB_WH,
-    device_px_per_canvas_px: float = 1.0,
-) -> StreamRole:
-    """Choose the camera stream for a tile: the smallest that covers it (S4).
-
-    Args:
-        tile_wh: the tile's size, canvas px.
-        preference: an explicit ``main`` or ``sub`` is honoured.
-        sub_wh: the sub stream's picture size, px (704x576 when unknown).
-        device_px_per_canvas_px: display pixels per canvas pixel (e.g. 0.5
-            for a half-size preview page).
-
-    Returns:
-        ``"sub"`` when the sub stream is at least as large as the tile on
-        both axes, else ``"main"``.
-
-    Examples:
-        >>> tile_stream((640, 360))
-        'sub'
-        >>> tile_stream((960, 540))
-        'main'
-        >>> tile_stream((960, 540), device_px_per_canvas_px=0.5)
-        'sub'
-        >>> tile_stream((320, 180), StreamPref.MAIN)
-        'main'
-    """
-    if preference is not StreamPref.AUTO:
-        return "main" if preference is StreamPref.MAIN else "sub"
-    need_w = tile_wh[0] * device_px_per_canvas_px
-    need_h = tile_wh[1] * device_px_per_canvas_px
-    return "sub" if need_w <= sub_wh[0] and need_h <= sub_wh[1] else "main"
-
-
-def stream_for_tile(
-    tile: Tile,
-    *,
-    sub_wh: tuple[int, int] = ASSUMED_SUB_WH,
-    device_px_per_canvas_px: float = 1.0,
-) -> StreamRole | None:
-    """Return the stream a camera or tour tile pulls, ``None`` for other content.
-
-    Examples:
-        >>> from layouts.schema import TileRect
-        >>> tile = Tile(id="c", rect=TileRect(x=0, y=0, w=1920, h=1080),
-        ...             content=CameraContent(camera_id="demo-1"))
-        >>> stream_for_tile(tile)
-        'main'
-    """
-    content = tile.content
-    if isinstance(content, CameraContent):
-        preference = content.stream
-    elif isinstance(content, TourContent):
-        preference = StreamPref.AUTO
-    else:
-        return None
-    return tile_stream(
-        (tile.rect.w, tile.rect.h),
-        preference,
-        sub_wh=sub_wh,
-        device_px_per_canvas_px=device_px_per_canvas_px,
-    )

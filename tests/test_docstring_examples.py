@@ -46,12 +46,14 @@ def test_the_pure_maths_is_documented_by_examples() -> None:
         "devices.cameras.ring",
         "devices.backoff",
         "devices.redaction",
-        "wall.walls.core.stream_choice",
+        "layouts.streams",
         "wall.live.codecs",
         "layouts.solver",
         "vision.boxes",
         "vision.zones",
         "vision.density",
-        "wall.walls.panels.outputs",
+        "vision.families.yolov8",
+        "vision.families.yolox",
+        "wall.walls.core.tours",
     }
     assert expected <= with_examples

@@ -121,8 +121,8 @@ def test_main_over_udp_and_sub(
 
 
 def test_hevc_mount(rtsp_server: RtspServer) -> None:
-    if "/hevc" not in rtsp_server.mounts:
-        pytest.skip("test_hevc.h265 absent: Debian's ffmpeg lacks libx265")
+    clip = rtsp_server.media_dir / rtsp_server.mounts["/hevc"].file
+    assert clip.is_file(), f"{clip} missing: run scripts/setup.sh (needs libx265)"
     container, _ = open_rtsp(rtsp_server.url("/hevc"))
     try:
         assert container.streams.video[0].codec_context.name == "hevc"

@@ -212,8 +212,8 @@ def step_loitering(
     """Evaluate the tracker's state against a loitering rule.
 
     Args:
-        rule: The rule.
-        state: Its previous state (``HazardState()`` at first).
+        rule: The loitering rule, with its zone and classes.
+        state: What the previous call returned (``HazardState()`` at first).
         tracks: Live tracks from :func:`vision.tracker.update_tracks`.
         now_monotonic_s: Monotonic time of the frame.
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 import cv2
 import numpy as np
@@ -38,6 +38,16 @@ __all__ = [
 
 LetterboxAlign = Literal["top_left", "centre"]
 PixelFormat = Literal["bgr", "rgb"]
+
+
+class LetterboxOptions(TypedDict, total=False):
+    """Keyword options of :func:`letterbox_batch`, passed on by :func:`letterbox`."""
+
+    align: LetterboxAlign
+    pixel_format: PixelFormat
+    normalise: bool
+    stride: int | None
+
 
 _DEFAULT_PAD = 114  # YOLOX and Ultralytics both pad with this grey
 
@@ -246,28 +256,16 @@ def letterbox(
     frame_bgr: NDArray[np.uint8],
     input_wh: tuple[int, int],
     pad_value: int = _DEFAULT_PAD,
-    *,
-    align: LetterboxAlign = "top_left",
-    pixel_format: PixelFormat = "bgr",
-    normalise: bool = False,
-    stride: int | None = None,
+    **options: Unpack[LetterboxOptions],
 ) -> tuple[NDArray[np.float32], LetterboxInfo]:
     """Letterbox one frame into a (1, 3, H, W) tensor.
 
-    See :func:`letterbox_batch` for the arguments.
+    See :func:`letterbox_batch` for the arguments; ``options`` are its keywords.
 
     Returns:
         The float32 tensor and the frame's placement.
     """
-    batch, (info,) = letterbox_batch(
-        [frame_bgr],
-        input_wh,
-        pad_value,
-        align=align,
-        pixel_format=pixel_format,
-        normalise=normalise,
-        stride=stride,
-    )
+    batch, (info,) = letterbox_batch([frame_bgr], input_wh, pad_value, **options)
     return batch, info
 
 

@@ -154,48 +154,58 @@ def update_tracks(
         raise ValueError(f"time went backwards: {now} < {state.last_monotonic_s}")
     tracks = list(state.tracks)
     boxes = xyxy_array(list(detections))
-    track_boxes = np.asarray([t.xyxy for t in tracks], np.float32).reshape(-1, 4)
-    track_classes = np.asarray([t.class_id for t in tracks], np.intp)
-    det_classes = np.asarray([d.class_id for d in detections], np.intp)
-    same_class = track_classes[:, None] == det_classes[None, :]
-    iou = np.where(same_class, iou_matrix(track_boxes, boxes), np.float32(0))
-    pairs = _greedy_match(iou, config.iou_threshold)
-    inside = [
-        [zone.zone_id for zone, hit in zip(zones, row, strict=True) if hit]
-        for row in zone_membership(boxes, zones).tolist()
-    ]
-    matched_cols: set[int] = set()
+    pairs = _greedy_match(_class_iou(tracks, detections, boxes), config.iou_threshold)
+    inside = _zones_of(boxes, zones)
     for row, col in pairs:
-        det, track = detections[col], tracks[row]
-        tracks[row] = replace(
-            track,
-            xyxy=det.xyxy,
-            score=det.score,
-            last_seen_monotonic_s=now,
-            hits=track.hits + 1,
-            zones_entered=_zones_now(track.zones_entered, inside[col], now),
-        )
-        matched_cols.add(col)
+        tracks[row] = _continued(tracks[row], detections[col], inside[col], now)
+    matched = {col for _, col in pairs}
     next_id = state.next_id
     for col, det in enumerate(detections):
-        if col in matched_cols:
-            continue
-        zones_in = _zones_now((), inside[col], now)
-        tracks.append(
-            Track(
-                next_id,
-                det.label,
-                det.class_id,
-                det.xyxy,
-                det.score,
-                now,
-                now,
-                1,
-                zones_in,
-            )
-        )
-        next_id += 1
+        if col not in matched:
+            tracks.append(_started(next_id, det, inside[col], now))
+            next_id += 1
     alive = tuple(
         t for t in tracks if now - t.last_seen_monotonic_s <= config.max_age_s
     )
     return TrackerState(alive, next_id, now)
+
+
+def _zones_of(boxes: NDArray[np.float32], zones: Sequence[Zone]) -> list[list[str]]:
+    """Per box, the ids of the zones its foot point is in."""
+    return [
+        [zone.zone_id for zone, hit in zip(zones, row, strict=True) if hit]
+        for row in zone_membership(boxes, zones).tolist()
+    ]
+
+
+def _class_iou(
+    tracks: Sequence[Track], detections: Sequence[Detection], boxes: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """IoU of every (track, detection) pair, 0 where the classes differ."""
+    track_boxes = np.asarray([t.xyxy for t in tracks], np.float32).reshape(-1, 4)
+    track_classes = np.asarray([t.class_id for t in tracks], np.intp)
+    det_classes = np.asarray([d.class_id for d in detections], np.intp)
+    same_class = track_classes[:, None] == det_classes[None, :]
+    return np.where(same_class, iou_matrix(track_boxes, boxes), np.float32(0))
+
+
+def _continued(
+    track: Track, det: Detection, inside: Sequence[str], now: float
+) -> Track:
+    """A track matched by this frame's detection ``det``."""
+    return replace(
+        track,
+        xyxy=det.xyxy,
+        score=det.score,
+        last_seen_monotonic_s=now,
+        hits=track.hits + 1,
+        zones_entered=_zones_now(track.zones_entered, inside, now),
+    )
+
+
+def _started(track_id: int, det: Detection, inside: Sequence[str], now: float) -> Track:
+    """A new track for an unmatched detection."""
+    zones_in = _zones_now((), inside, now)
+    return Track(
+        track_id, det.label, det.class_id, det.xyxy, det.score, now, now, 1, zones_in
+    )

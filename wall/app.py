@@ -10,27 +10,33 @@ from fastapi import FastAPI, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from wall.api import alarms, cameras, detections, layouts, system, walls
+from wall.api import alarms, audit, cameras, detections, layouts, system, walls
 from wall.api.handlers import install_handlers
 from wall.config.settings import Settings
-from wall.live.snapshots import SnapshotService
 from wall.platform import log_redaction
-from wall.runtime import Runtime
+from wall.runtime import Runtime, Seams
 
 WEB_DIR = Path(__file__).parent / "web"
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the application for ``settings``; the runtime starts with it."""
+ROUTERS = (system, cameras, walls, layouts, audit, alarms, detections)
+"""One router per capability, included in this order."""
+
+
+def create_app(settings: Settings, seams: Seams | None = None) -> FastAPI:
+    """Build the application for ``settings``; the runtime starts with it.
+
+    Args:
+        settings: the validated configuration.
+        seams: what tests swap in the runtime (see :class:`~wall.runtime.Seams`).
+    """
     log_redaction.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Runtime(settings) as runtime:
+        async with Runtime(settings, seams) as runtime:
             app.state.runtime = runtime
             app.state.authenticator = runtime.authenticator
-            app.state.snapshots = SnapshotService()
-            app.state.detection = runtime.detection
             yield
 
     app = FastAPI(
@@ -40,12 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_handlers(app)
-    app.include_router(system.router)
-    app.include_router(cameras.router)
-    app.include_router(walls.router)
-    app.include_router(layouts.router)
-    app.include_router(alarms.router)
-    app.include_router(detections.router)
+    for module in ROUTERS:
+        app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -15,15 +15,10 @@ from datetime import time
 from pathlib import Path
 
 from devices.cameras.config import CameraConfig
-from wall.config.settings import (
-    ApiSettings,
-    ScheduleWindowSettings,
-    Settings,
-    StorageSettings,
-    WallSettings,
-)
+from wall.config.settings import ApiSettings, Settings, StorageSettings
 from wall.platform.auth import Role
 from wall.platform.store.sqlite import SqliteStore
+from wall.walls.settings import ScheduleWindowSettings, WallSettings
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 MEDIA_SCRIPT = REPO_DIR / "scripts" / "make_media.py"

@@ -1,7 +1,11 @@
-"""The runtime: every long-lived component, started and stopped in order.
+"""The runtime: the composition root. Every capability, started and stopped in order.
 
-Start-up order is store → authenticator → event bus → cameras → live
-relay; shutdown is the reverse, each stage bounded (house style HS6/HS7).
+Start-up order is store → event bus → cameras → live relay → walls → alarms →
+panel outputs → broker → conditions → detection; shutdown is the reverse,
+bounded (house style HS6/HS7). Each capability registers its component with
+the :class:`~wall.platform.components.ComponentRegistry` in one way, with its
+health and metrics, so ``/healthz`` and ``/metrics`` need no list of their own.
+Tests build this same runtime; what they may swap is named in :class:`Seams`.
 """
 
 from __future__ import annotations
@@ -9,103 +13,139 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from types import TracebackType
+from typing import TypeVar
 
 from devices.cameras.camera import CameraStream
+from devices.cameras.decoder import FrameDecoder
 from devices.cameras.fleet import CameraFleet
 from devices.cameras.health import StreamHealth
 from devices.mqtt.publisher import MqttPublisher
+from wall.alarms.core import Severity
 from wall.alarms.service import AlarmService
+from wall.alarms.store import SqliteAlarmStore
+from wall.conditions.repository import SqliteConditionRepository
+from wall.conditions.service import ConditionsService
 from wall.config.settings import Settings
-from wall.detection.service import DetectionService
-from wall.live.relay import LiveViewRelay, stream_role
+from wall.detection.alarm_sink import AlarmSink
+from wall.detection.metrics import detector_metrics
+from wall.detection.service import DetectionService, SourceFactory
+from wall.live.metrics import relay_metrics, stream_metrics
+from wall.live.relay import LiveViewRelay
+from wall.live.snapshots import SnapshotService
 from wall.platform.auth import Authenticator, bootstrap_secret_from_env
+from wall.platform.components import ComponentRegistry
 from wall.platform.event_bus import EventBus
-from wall.platform.health import ComponentHealth, Status, camera_component
+from wall.platform.health import (
+    CAMERA_HEALTH,
+    ComponentHealth,
+    Status,
+    camera_component,
+    camera_health_changed,
+)
+from wall.platform.metrics import bus_metrics
 from wall.platform.store.sqlite import SqliteStore
-from wall.walls.core.stream_choice import StreamPreference
+from wall.walls.cameras import FleetCameras
 from wall.walls.panels.outputs import PanelOutputs
 from wall.walls.service import WallService
+from wall.walls.store import SqliteLayouts, SqliteWallStates
 
 log = logging.getLogger(__name__)
 
 STAGE_TIMEOUT_S = 4.0
+T = TypeVar("T")
+
+
+def _same(sink: AlarmSink) -> AlarmSink:
+    return sink
+
+
+@dataclass(frozen=True, slots=True)
+class Seams:
+    """What a test may swap in the real runtime; production uses the defaults.
+
+    Attributes:
+        frame_sources: how the detector gets decoded frames of a stream (a
+            test injects late or failing sources: faults, not fakes).
+        alarm_sink: wraps the alarm service as the detector sees it (a test
+            records the calls and forwards them to the real service).
+    """
+
+    frame_sources: SourceFactory = FrameDecoder
+    alarm_sink: Callable[[AlarmSink], AlarmSink] = _same
 
 
 class Runtime:
-    """Owns the store, the event bus, the camera fleet and the live relay."""
+    """Owns every long-lived component; each is reachable after start."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, seams: Seams | None = None) -> None:
         self.settings = settings
+        self.seams = seams or Seams()
         self.started_monotonic_s = time.monotonic()
         self.bus = EventBus()
+        self.snapshots = SnapshotService()
         self._stack = AsyncExitStack()
-        self._store: SqliteStore | None = None
-        self._fleet: CameraFleet | None = None
-        self._relay: LiveViewRelay | None = None
-        self._authenticator: Authenticator | None = None
-        self._walls: WallService | None = None
-        self._panels: PanelOutputs | None = None
-        self._mqtt: MqttPublisher | None = None
-        self._detection: DetectionService | None = None
-        self._alarms: AlarmService | None = None
+        self.registry = ComponentRegistry(self._stack)
+        self._parts: dict[str, object] = {}
+
+    def _part(self, name: str, kind: type[T]) -> T:
+        part = self._parts.get(name)
+        if not isinstance(part, kind):
+            raise RuntimeError(f"runtime not started (no {name})")
+        return part
 
     @property
     def store(self) -> SqliteStore:
         """The store (after start)."""
-        if self._store is None:
-            raise RuntimeError("runtime not started")
-        return self._store
-
-    @property
-    def fleet(self) -> CameraFleet:
-        """The camera fleet (after start)."""
-        if self._fleet is None:
-            raise RuntimeError("runtime not started")
-        return self._fleet
-
-    @property
-    def relay(self) -> LiveViewRelay:
-        """The WebRTC relay (after start)."""
-        if self._relay is None:
-            raise RuntimeError("runtime not started")
-        return self._relay
-
-    @property
-    def walls(self) -> WallService:
-        """The walls and layouts (after start)."""
-        if self._walls is None:
-            raise RuntimeError("runtime not started")
-        return self._walls
-
-    @property
-    def alarms(self) -> AlarmService:
-        """The alarms (after start)."""
-        if self._alarms is None:
-            raise RuntimeError("runtime not started")
-        return self._alarms
-
-    @property
-    def panels(self) -> PanelOutputs:
-        """The composed panel outputs (after start)."""
-        if self._panels is None:
-            raise RuntimeError("runtime not started")
-        return self._panels
-
-    @property
-    def detection(self) -> DetectionService:
-        """The detector (after start; ``not_configured`` when disabled)."""
-        if self._detection is None:
-            raise RuntimeError("runtime not started")
-        return self._detection
+        return self._part("store", SqliteStore)
 
     @property
     def authenticator(self) -> Authenticator:
         """The token authenticator (after start)."""
-        if self._authenticator is None:
-            raise RuntimeError("runtime not started")
-        return self._authenticator
+        return self._part("authenticator", Authenticator)
+
+    @property
+    def fleet(self) -> CameraFleet:
+        """The camera fleet (after start)."""
+        return self._part("fleet", CameraFleet)
+
+    @property
+    def relay(self) -> LiveViewRelay:
+        """The WebRTC relay (after start)."""
+        return self._part("relay", LiveViewRelay)
+
+    @property
+    def walls(self) -> WallService:
+        """The walls and layouts (after start)."""
+        return self._part("walls", WallService)
+
+    @property
+    def alarms(self) -> AlarmService:
+        """The alarms (after start)."""
+        return self._part("alarms", AlarmService)
+
+    @property
+    def panels(self) -> PanelOutputs:
+        """The composed panel outputs (after start)."""
+        return self._part("panels", PanelOutputs)
+
+    @property
+    def mqtt(self) -> MqttPublisher:
+        """The MQTT publisher (after start; a no-op without a broker)."""
+        return self._part("mqtt", MqttPublisher)
+
+    @property
+    def conditions(self) -> ConditionsService:
+        """The arming conditions (after start)."""
+        return self._part("conditions", ConditionsService)
+
+    @property
+    def detection(self) -> DetectionService:
+        """The detector (after start; ``not_configured`` when disabled)."""
+        return self._part("detection", DetectionService)
 
     async def __aenter__(self) -> Runtime:
         try:
@@ -116,70 +156,100 @@ class Runtime:
         return self
 
     async def _start(self) -> None:
+        await self._start_platform()
+        await self._start_video()
+        await self._start_alarms_and_detection()
+        log.info("runtime started: %d camera(s)", len(self.settings.cameras))
+
+    async def _start_platform(self) -> None:
         settings = self.settings
         settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
-        self._store = await self._stack.enter_async_context(
-            SqliteStore(settings.storage.sqlite_path)
+        store = await self.registry.start(
+            "store",
+            SqliteStore(settings.storage.sqlite_path),
+            health=lambda: [ComponentHealth("store", Status.OK, {"kind": "sqlite"})],
         )
-        self._authenticator = Authenticator(
-            self._store, bootstrap_secret_from_env(settings.auth)
+        self._parts["store"] = store
+        self._parts["authenticator"] = Authenticator(
+            store.tokens, bootstrap_secret_from_env(settings.auth)
         )
         self._stack.callback(self.bus.close)
-        self._fleet = await self._stack.enter_async_context(
-            CameraFleet(
-                settings.cameras, settings.streams, on_health=self._on_stream_health
-            )
-        )
-        self._relay = await self._stack.enter_async_context(
-            LiveViewRelay(settings.webrtc)
-        )
-        fleet = self._fleet
-        self._walls = await self._stack.enter_async_context(
-            WallService(
-                settings.walls,
-                self._store,
-                self.bus,
-                lambda: fleet.cameras.keys(),
-                stream_role=lambda camera_id, preference, tile_wh: (
-                    stream_role(
-                        fleet.cameras[camera_id], StreamPreference(preference), tile_wh
-                    ).value
-                ),
-            )
-        )
-        self._alarms = await self._stack.enter_async_context(
-            AlarmService(self._store, self.bus)
-        )
-        self._panels = await self._stack.enter_async_context(
-            PanelOutputs(self._walls, fleet)
-        )
-        mqtt_config = settings.mqtt.publisher_config() if settings.mqtt else None
-        self._mqtt = await self._stack.enter_async_context(MqttPublisher(mqtt_config))
-        self._detection = await self._stack.enter_async_context(
-            DetectionService(
-                settings.detection,
-                settings.models,
-                fleet,
-                self._store,
-                self.bus,
-                alarms=self._alarms,
-                mqtt=self._mqtt,
-                snapshot_dir=settings.storage.data_dir / "snapshots",
-            )
-        )
-        log.info("runtime started: %d camera(s)", len(settings.cameras))
+        self.registry.add("bus", metrics=lambda: bus_metrics(self.bus))
 
-    def _on_stream_health(self, stream: CameraStream, health: StreamHealth) -> None:
-        self.bus.publish(
-            "camera.health",
-            {
-                "camera_id": stream.key.camera_id,
-                "stream": stream.key.role.value,
-                "state": health.state.value,
-                "reason": health.reason.value if health.reason else None,
-                "detail": health.detail,
-            },
+    async def _start_video(self) -> None:
+        settings, store = self.settings, self.store
+        fleet = await self.registry.start(
+            "cameras",
+            CameraFleet(settings.cameras, settings.streams, on_health=self._on_health),
+            health=self._camera_health,
+            metrics=lambda: stream_metrics(fleet),
         )
+        self._parts["fleet"] = fleet
+        relay = await self.registry.start(
+            "live_relay",
+            LiveViewRelay(settings.webrtc),
+            health=lambda: [
+                ComponentHealth(
+                    "live_relay", Status.OK, {"viewers": relay.viewer_count}
+                )
+            ],
+            metrics=lambda: relay_metrics(relay),
+        )
+        self._parts["relay"] = relay
+        walls = WallService(
+            settings.walls,
+            SqliteWallStates(store),
+            SqliteLayouts(store),
+            store,
+            self.bus,
+            FleetCameras(fleet),
+        )
+        self._parts["walls"] = await self.registry.start("walls", walls)
+        panels = await self.registry.start(
+            "panel_outputs",
+            PanelOutputs(walls, fleet),
+            health=lambda: [_panels_health(panels)],
+        )
+        self._parts["panels"] = panels
+
+    async def _start_alarms_and_detection(self) -> None:
+        settings, store = self.settings, self.store
+        alarms = AlarmService(SqliteAlarmStore(store), self.bus)
+        self._parts["alarms"] = await self.registry.start("alarms", alarms)
+        mqtt_config = settings.mqtt.publisher_config() if settings.mqtt else None
+        mqtt = await self.registry.start(
+            "broker", MqttPublisher(mqtt_config), health=lambda: [_broker_health(mqtt)]
+        )
+        self._parts["mqtt"] = mqtt
+        conditions = ConditionsService(SqliteConditionRepository(store), self.bus)
+        self._parts["conditions"] = await self.registry.start("conditions", conditions)
+        detection = DetectionService(
+            settings.detection,
+            settings.models,
+            self.fleet,
+            store,
+            self.bus,
+            alarms=self.seams.alarm_sink(alarms),
+            mqtt=mqtt,
+            conditions=conditions,
+            source_factory=self.seams.frame_sources,
+            severity_of=Severity,
+            snapshot_dir=settings.storage.data_dir / "snapshots",
+        )
+        self._parts["detection"] = await self.registry.start(
+            "detector",
+            detection,
+            health=lambda: [detection.health()],
+            metrics=lambda: detector_metrics(detection),
+        )
+
+    def _on_health(self, stream: CameraStream, health: StreamHealth) -> None:
+        self.bus.emit(CAMERA_HEALTH, camera_health_changed(stream, health))
+
+    def _camera_health(self) -> Iterator[ComponentHealth]:
+        for camera in self.fleet.cameras.values():
+            streams = {role.value: s for role, s in camera.streams.items()}
+            yield camera_component(camera.id, streams)
 
     async def __aexit__(
         self,
@@ -198,57 +268,31 @@ class Runtime:
             log.error("shutdown exceeded %.0fs", STAGE_TIMEOUT_S * 3)
 
     def components(self) -> list[ComponentHealth]:
-        """Health of every component."""
-        comps = [
-            ComponentHealth(
-                "store",
-                Status.OK if self._store is not None else Status.DOWN,
-                {"kind": "sqlite"},
-            ),
-            ComponentHealth(
-                "live_relay",
-                Status.OK if self._relay is not None else Status.DOWN,
-                {"viewers": self._relay.viewer_count if self._relay else 0},
-            ),
-            ComponentHealth(
-                "panel_outputs",
-                Status.OK if self._panels is not None else Status.DOWN,
-                {
-                    "panels": len(self._panels.panels) if self._panels else 0,
-                    "composing": sum(
-                        1 for p in self._panels.panels.values() if p.running
-                    )
-                    if self._panels
-                    else 0,
-                },
-            ),
-            self._broker_health(),
-            self._detection.health()
-            if self._detection is not None
-            else ComponentHealth("detector", Status.DOWN, {}),
-        ]
-        if self._fleet is not None:
-            for camera in self._fleet.cameras.values():
-                streams = {role.value: s for role, s in camera.streams.items()}
-                comps.append(camera_component(camera.id, streams))
-        return comps
+        """Health of every registered component."""
+        return self.registry.health()
 
-    def _broker_health(self) -> ComponentHealth:
-        if self._mqtt is None:
-            return ComponentHealth("broker", Status.DOWN, {})
-        h = self._mqtt.health()
-        status = {
-            "not_configured": Status.NOT_CONFIGURED,
-            "connected": Status.OK,
-            "connecting": Status.OK,
-        }.get(h.state, Status.DEGRADED)
-        return ComponentHealth(
-            "broker",
-            status,
-            {
-                "state": h.state,
-                "detail": h.detail,
-                "queued": h.queued,
-                "dropped": h.dropped,
-            },
-        )
+
+def _relay_health(relay: LiveViewRelay) -> ComponentHealth:
+    return ComponentHealth("live_relay", Status.OK, {"viewers": relay.viewer_count})
+
+
+def _panels_health(panels: PanelOutputs) -> ComponentHealth:
+    composing = sum(1 for p in panels.panels.values() if p.running)
+    detail = {"panels": len(panels.panels), "composing": composing}
+    return ComponentHealth("panel_outputs", Status.OK, detail)
+
+
+def _broker_health(mqtt: MqttPublisher) -> ComponentHealth:
+    h = mqtt.health()
+    status = {
+        "not_configured": Status.NOT_CONFIGURED,
+        "connected": Status.OK,
+        "connecting": Status.OK,
+    }.get(h.state, Status.DEGRADED)
+    detail = {
+        "state": h.state,
+        "detail": h.detail,
+        "queued": h.queued,
+        "dropped": h.dropped,
+    }
+    return ComponentHealth("broker", status, detail)

@@ -16,13 +16,16 @@ from websockets.asyncio.client import connect
 from layouts.schema import Domain
 from tests.support.browser import chromium
 from tests.support.service import RunningService, running_service
-from wall.alarms.core import AlarmStatus, EventKind, Originator, Severity
-from wall.alarms.service import AlarmForbidden, AlarmQuery, AlarmService
-from wall.config.settings import Settings, StorageSettings, WallSettings
+from wall.alarms.core import AlarmQuery, AlarmStatus, EventKind, Originator, Severity
+from wall.alarms.service import AlarmForbidden, AlarmService
+from wall.alarms.store import SqliteAlarmStore
+from wall.config.settings import Settings, StorageSettings
 from wall.platform.auth import Role
 from wall.platform.errors import Conflict, NotFound
 from wall.platform.event_bus import BusSubscription, EventBus
 from wall.platform.store.sqlite import SqliteStore
+from wall.platform.wire import wire_time
+from wall.walls.settings import WallSettings
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 T0 = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
@@ -58,7 +61,7 @@ async def test_service_keeps_one_alarm_per_key_audits_and_survives_restart(
     events = bus.subscribe(frozenset({"alarm.*"}))
     async with (
         SqliteStore(db, now=clock) as store,
-        AlarmService(store, bus, now=clock) as alarms,
+        AlarmService(SqliteAlarmStore(store), bus, now=clock) as alarms,
     ):
         first = await alarms.raise_("crowding", BRIDGE, Severity.MAJOR, {"persons": 31})
         clock.advance(5)
@@ -79,7 +82,7 @@ async def test_service_keeps_one_alarm_per_key_audits_and_survives_restart(
     # reactivation threshold reactivates it (A6) rather than creating another
     async with (
         SqliteStore(db, now=clock) as store,
-        AlarmService(store, bus, now=clock) as alarms,
+        AlarmService(SqliteAlarmStore(store), bus, now=clock) as alarms,
     ):
         [shown] = alarms.active()
         assert (shown.id, shown.latched, shown.status) == (
@@ -134,7 +137,10 @@ async def test_closed_alarms_in_memory_are_bounded_but_the_store_keeps_all(
     async with (
         SqliteStore(tmp_path / "wall.sqlite") as store,
         AlarmService(
-            store, EventBus(), max_closed_in_memory=3, new_id=lambda: next(ids)
+            SqliteAlarmStore(store),
+            EventBus(),
+            max_closed_in_memory=3,
+            new_id=lambda: next(ids),
         ) as alarms,
     ):
         for i in range(8):
@@ -144,7 +150,7 @@ async def test_closed_alarms_in_memory_are_bounded_but_the_store_keeps_all(
             await alarms.clear("intrusion", cam)
         live = await alarms.raise_("intrusion", "camera:gate/zone:a", Severity.MAJOR)
         assert live.originator == Originator("camera", "gate/zone:a")  # text accepted
-        assert len(alarms._closed) == 3 and len(alarms._open) == 1
+        assert alarms._cache.closed_count == 3 and len(alarms._cache.open) == 1
         assert len(await alarms.list(AlarmQuery.ALL, 100)) == 9
         assert len(await alarms.list(AlarmQuery.CLEARED_ACK, 100)) == 8
         evicted = await alarms.get("alarm-0")  # read back from the store
@@ -187,6 +193,7 @@ async def test_api_lists_acks_and_forces_by_role_and_keeps_alarms_over_restart(
         assert listed["id"] == crowd.id and listed["status"] == "active_unack"
         assert listed["originator"] == {"kind": "camera", "id": BRIDGE.id}
         assert listed["details"] == {"persons": 31, "zone": "riverbank"}
+        assert listed["started_at"] == wire_time(crowd.started_at)  # RFC 3339, Z
         # O1: viewers and operators may not ack; duty officers may, not forced
         for role in (Role.VIEWER, Role.OPERATOR, Role.GRID_WORKER):
             assert (await _ack(c, svc, crowd.id, role)).status_code == 403, role
@@ -272,6 +279,7 @@ async def test_websocket_receives_alarm_events(tmp_path: Path) -> None:
         ]
         assert received[0]["data"]["id"] == raised.id
         assert received[0]["data"]["originator"]["kind"] == "camera"
+        assert received[0]["data"]["started_at"] == wire_time(raised.started_at)
 
 
 @pytest.mark.browser

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -14,9 +18,10 @@ from playwright.async_api import Page
 from tests.integration.camera_helpers import FAST_POLICY, camera
 from tests.support.browser import chromium
 from tests.support.rtsp_server import RtspServer
-from tests.support.service import running_service
-from wall.config.settings import Settings, StorageSettings, WallSettings
+from tests.support.service import RunningService, running_service
+from wall.config.settings import Settings, StorageSettings
 from wall.platform.auth import Role
+from wall.walls.settings import WallSettings
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.browser]
 
@@ -52,7 +57,7 @@ async def revision_on(page: Page) -> int:
     return int(value) if value is not None else -1
 
 
-async def test_panels_follow_switches_within_1s_and_play_video(
+async def test_panels_follow_switches_and_play_video(
     tmp_path: Path, rtsp_server: RtspServer
 ) -> None:
     async with (
@@ -83,7 +88,6 @@ async def test_panels_follow_switches_within_1s_and_play_video(
             await page.wait_for_function(playing_js, timeout=20_000)
         async with httpx.AsyncClient(base_url=svc.base_url) as c:
             for domain in ("flood_drought", "emergency"):
-                t0_ms = time.time() * 1000
                 r = await c.post(
                     "/api/v1/walls/main/layout",
                     json={"layout_id": f"{domain}_2x2"},
@@ -103,9 +107,9 @@ async def test_panels_follow_switches_within_1s_and_play_video(
                         if len(done) == 4:
                             break
                         await asyncio.sleep(0.05)
-                applied = [o["applied_at_ms"] for o in done]
-                assert max(applied) - min(applied) <= 1000  # W12: all panels within 1 s
-                assert max(applied) - t0_ms <= 1000
+                # W12's timing (every panel within 1 s; p95 <= 200 ms) is measured by
+                # bench/switch_latency against its limits; here: every panel drew it
+                assert all(o["applied_at_ms"] for o in done)
                 for page in pages:
                     assert await revision_on(page) >= revision
                     layouts = await page.evaluate(
@@ -128,8 +132,9 @@ async def test_every_department_layout_renders_and_is_screenshotted(
         httpx.AsyncClient(base_url=svc.base_url) as c,
     ):
         page = await browser.new_page(viewport={"width": 1536, "height": 648})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        errors, polled = _watch(page)
+        sockets: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
         await page.goto(f"{svc.base_url}/wall/big#token={svc.tokens[Role.VIEWER]}")
         for domain in DEPARTMENTS:
             r = await c.post(
@@ -156,6 +161,11 @@ async def test_every_department_layout_renders_and_is_screenshotted(
             await page.wait_for_timeout(1500)
             await page.screenshot(path=str(ARTIFACTS / f"wall_{domain}_4x3.png"))
         assert errors == []
+        # camera health, alarm lists and overlays share one event socket; the
+        # display feed is the other one; overlays come over it, never polled
+        paths = sorted(urlsplit(url).path for url in sockets)
+        assert paths == ["/api/v1/walls/big/ws", "/api/v1/ws"]
+        assert polled == []
 
 
 async def test_console_switches_a_layout_by_clicking_and_pushes_a_camera(
@@ -206,10 +216,10 @@ async def test_console_switches_a_layout_by_clicking_and_pushes_a_camera(
         await page.screenshot(path=str(ARTIFACTS / "console.png"))
 
 
-def _camera_layout(
-    layout_id: str, tiles: list[tuple[str, str, int, int]]
+def _layout(
+    layout_id: str, tiles: list[tuple[str, dict[str, Any], int, int]]
 ) -> dict[str, Any]:
-    """A 2x2-wall layout of 16:9 camera tiles: (tile id, camera id, x, width)."""
+    """A 2x2-wall layout of 16:9 tiles: (tile id, content, x, width)."""
     return {
         "version": 1,
         "id": layout_id,
@@ -219,13 +229,76 @@ def _camera_layout(
         "tiles": [
             {
                 "id": tile_id,
-                "title": camera_id,
+                "title": content.get("camera_id", tile_id),
                 "rect": {"x": x, "y": 0, "w": w, "h": w * 9 // 16},
-                "content": {"kind": "camera", "camera_id": camera_id},
+                "content": content,
             }
-            for tile_id, camera_id, x, w in tiles
+            for tile_id, content, x, w in tiles
         ],
     }
+
+
+def _camera_layout(
+    layout_id: str, tiles: list[tuple[str, str, int, int]]
+) -> dict[str, Any]:
+    """A 2x2-wall layout of camera tiles: (tile id, camera id, x, width)."""
+    return _layout(
+        layout_id,
+        [
+            (tile_id, {"kind": "camera", "camera_id": camera_id}, x, w)
+            for tile_id, camera_id, x, w in tiles
+        ],
+    )
+
+
+def _watch(page: Page) -> tuple[list[str], list[str]]:
+    """The page's script errors and its polls of ``/analysis``, as they happen."""
+    errors: list[str] = []
+    polled: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: polled.append(r.url) if "/analysis" in r.url else None)
+    return errors, polled
+
+
+@dataclass
+class _PanelPage:
+    svc: RunningService
+    page: Page
+    errors: list[str]
+    polled: list[str]
+
+
+@asynccontextmanager
+async def _panel_page(
+    tmp_path: Path, rtsp: RtspServer, layout: dict[str, Any]
+) -> AsyncIterator[_PanelPage]:
+    """The service showing ``layout`` on wall ``main``, and panel 0,0's page."""
+    async with (
+        running_service(site(tmp_path, rtsp)) as svc,
+        chromium() as browser,
+        httpx.AsyncClient(base_url=svc.base_url) as c,
+    ):
+        await _show(svc, c, layout)
+        page = await browser.new_page(viewport={"width": 960, "height": 540})
+        errors, polled = _watch(page)
+        await page.goto(
+            f"{svc.base_url}/wall/main?panel=0,0#token={svc.tokens[Role.VIEWER]}"
+        )
+        yield _PanelPage(svc, page, errors, polled)
+
+
+async def _show(
+    svc: RunningService, c: httpx.AsyncClient, layout: dict[str, Any]
+) -> None:
+    """Saves ``layout`` and puts it on wall ``main``."""
+    r = await c.post("/api/v1/layouts", json=layout, headers=svc.auth())
+    assert r.status_code == 201, r.text
+    r = await c.post(
+        "/api/v1/walls/main/layout",
+        json={"layout_id": layout["id"]},
+        headers=svc.auth(),
+    )
+    assert r.status_code == 200, r.text
 
 
 async def test_a_switch_keeps_the_session_of_a_camera_both_layouts_show(
@@ -321,3 +394,135 @@ async def test_a_switch_keeps_the_session_of_a_camera_both_layouts_show(
             for t in p["tiles"]
         }
         assert roles == {"x": "sub", "y": "main"}
+
+
+# The tour tile's own element: it names the camera it shows in data-camera.
+_TOUR = '.tile[data-tile="t"] .content > [data-camera]'
+_TOUR_PLAYS = """(sel) => { const el = document.querySelector(sel);
+    const v = el && [...el.querySelectorAll('video')]
+        .find(v => v.parentElement.style.visibility !== 'hidden');
+    return !!(el && el.dataset.camera && v && v.currentTime > 0.3); }"""
+
+
+def _tour_step(
+    camera_id: str | None, next_camera_id: str | None = None, status: str = "playing"
+) -> str:
+    """The page script that plays one display-feed tour message (the contract)."""
+    switch_at = (
+        "new Date(Date.now() + 1000).toISOString()" if next_camera_id else "null"
+    )
+    msg = (
+        f'{{type: "tour", tile_id: "t", status: "{status}", stream: "sub",'
+        f" camera_id: {json.dumps(camera_id)}, next_camera_id: {json.dumps(next_camera_id)},"
+        f" switch_at: {switch_at}}}"
+    )
+    return f"() => window.citywallWall.onFeedMessage({msg})"
+
+
+async def test_a_tour_tile_shows_the_tour_state_the_service_sends(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    # The service computes every tour (T1-T6) and sends its state; the tile
+    # shows camera_id, opens next_camera_id before switch_at (T3) and takes
+    # that very session when the step arrives. Steps are played into the page
+    # here so the test does not wait for a dwell.
+    items = [{"camera_id": f"demo-{i}"} for i in (1, 2, 3)]
+    tour = {"kind": "tour", "dwell_s": 3600, "items": items}
+    layout = _layout("touring", [("t", tour, 0, 1920)])
+    async with _panel_page(tmp_path, rtsp_server, layout) as shown:
+        page = shown.page
+        await page.wait_for_function(_TOUR_PLAYS, arg=_TOUR, timeout=20_000)
+        first = await page.get_attribute(_TOUR, "data-camera")
+        sent = await page.evaluate(
+            "() => window.citywallWall.tours.get('t')?.camera_id ?? 'demo-1'"
+        )
+        assert first == sent  # the service's camera, or the first item without one
+        upcoming = next(i["camera_id"] for i in items if i["camera_id"] != first)
+        await page.evaluate(_tour_step(first, upcoming))
+        await page.wait_for_function(
+            "(sel) => document.querySelector(sel).querySelectorAll('video').length === 2",
+            arg=_TOUR,
+            timeout=5_000,
+        )
+        await page.evaluate(
+            f"""() => [...document.querySelectorAll('{_TOUR} video')]
+                .find(v => v.parentElement.style.visibility === 'hidden').dataset.mark = 'next'"""
+        )
+        await page.evaluate(_tour_step(upcoming))
+        assert await page.get_attribute(_TOUR, "data-camera") == upcoming
+        marks = await page.evaluate(
+            f"() => [...document.querySelectorAll('{_TOUR} video')].map(v => v.dataset.mark)"
+        )
+        assert marks == ["next"]  # the pre-opened session, the old one hung up
+        await page.wait_for_function(_TOUR_PLAYS, arg=_TOUR, timeout=20_000)
+        await page.evaluate(_tour_step(None, status="all_offline"))
+        await page.locator(_TOUR, has_text="全部信号中断").wait_for(timeout=5_000)
+        assert await page.locator(f"{_TOUR} video").count() == 0
+        await page.evaluate(_tour_step(None, status="empty"))
+        await page.locator(_TOUR, has_text="轮巡无可用摄像机").wait_for(timeout=5_000)
+        assert shown.errors == []
+
+
+def _analysis(camera_id: str, box: list[float]) -> dict[str, Any]:
+    """A detection.analysis payload (GET /cameras/{id}/analysis plus camera_id)."""
+    return {
+        "camera_id": camera_id,
+        "state": "running",
+        "reason": None,
+        "lagging": False,
+        "stream": "sub",
+        "fps_analysed": 4.0,
+        "frames_analysed": 1,
+        "frames_skipped_stale": 0,
+        "frames_skipped_unchanged": 0,
+        "last_frame_age_s": 0.1,
+        "frame_wh": [640, 360],
+        "zones": [],
+        "boxes": [{"track_id": 1, "label": "person", "score": 0.9, "xyxy": box}],
+    }
+
+
+# Blue box pixels on the overlay, in its left and right halves.
+_BLUE_HALVES_JS = """() => { const c = document.querySelector('canvas.overlay');
+    if (!c || !c.width) return [0, 0];
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const n = [0, 0];
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i+3] > 0 && d[i+2] > 200 && d[i] < 100) n[(i / 4) % c.width < c.width / 2 ? 0 : 1]++;
+    }
+    return n; }"""
+
+
+async def test_detection_overlay_draws_analysis_events_without_polling(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    camera = {"kind": "camera", "camera_id": "demo-1", "overlay_detections": True}
+    layout = _layout("overlay", [("cam", camera, 0, 1920)])
+    async with _panel_page(tmp_path, rtsp_server, layout) as shown:
+        page, bus = shown.page, shown.svc.runtime.bus
+        await page.wait_for_selector("canvas.overlay", timeout=10_000)
+
+        async def publish() -> None:  # the detector's rate, until the page draws
+            while True:
+                bus.publish(
+                    "detection.analysis", _analysis("demo-1", [20, 20, 300, 340])
+                )
+                # another camera's analysis: never drawn on this tile
+                bus.publish(
+                    "detection.analysis", _analysis("demo-2", [340, 20, 620, 340])
+                )
+                await asyncio.sleep(0.25)
+
+        async with asyncio.TaskGroup() as tg:
+            publisher = tg.create_task(publish())
+            await page.wait_for_function(
+                f"() => ({_BLUE_HALVES_JS})()[0] > 0", timeout=10_000
+            )
+            publisher.cancel()
+        left, right = await page.evaluate(_BLUE_HALVES_JS)
+        assert left > 0 and right == 0
+        # no analysis for a while: the boxes are out of date and go
+        await page.wait_for_function(
+            f"() => ({_BLUE_HALVES_JS})()[0] === 0", timeout=10_000
+        )
+        assert shown.polled == []

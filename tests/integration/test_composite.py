@@ -35,8 +35,8 @@ from layouts.rects import Rect
 from tests.integration.camera_helpers import FAST_POLICY, camera, wait_state
 from tests.support.fixtures import RtspServerFactory
 from tests.support.rtsp_server import RtspServer
-from wall.config.settings import WebRtcSettings
 from wall.live.relay import LiveViewRelay
+from wall.live.settings import WebRtcSettings
 from wall.walls.panels.compositor import (
     ComposedTile,
     DecoderPool,

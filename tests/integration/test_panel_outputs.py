@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
+import json
 from pathlib import Path
 
 import av
 import httpx
 import pytest
+import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from tests.integration.camera_helpers import FAST_POLICY, camera
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import running_service
-from wall.config.settings import Settings, StorageSettings, WallSettings
+from wall.config.settings import Settings, StorageSettings
 from wall.platform.auth import Role
+from wall.platform.wire import parse_wire_time
+from wall.walls.settings import WallSettings
 
 pytestmark = pytest.mark.rtsp
 
@@ -115,3 +120,61 @@ async def test_a_panel_is_served_over_webrtc(
             ]
             assert any(s.get("source") == "main/panel0" for s in sessions)
         await pc.close()
+
+
+TOURING = {
+    "version": 1, "id": "touring", "name": "touring", "domain": "mixed",
+    "for_wall": {"rows": 2, "cols": 2, "panel_w_px": 1920, "panel_h_px": 1080},
+    "tiles": [{"id": "t", "rect": {"x": 0, "y": 0, "w": 960, "h": 540},
+               "content": {"kind": "tour", "dwell_s": 3,
+                           "items": [{"camera_id": "demo-1"},
+                                     {"camera_id": "demo-2"}]}}],
+}  # fmt: skip
+
+
+async def test_t6_the_feed_and_the_panels_show_the_server_tour_switching_at_the_dwell(
+    tmp_path: Path, rtsp_server: RtspServer
+) -> None:
+    async with running_service(site(tmp_path, rtsp_server)) as svc:
+        async with httpx.AsyncClient(base_url=svc.base_url, timeout=20) as c:
+            r = await c.post("/api/v1/layouts", json=TOURING, headers=svc.auth())
+            assert r.status_code == 201, r.text
+            r = await c.post(
+                "/api/v1/walls/main/layout",
+                json={"layout_id": "touring"},
+                headers=svc.auth(),
+            )
+            assert r.status_code == 200, r.text
+            state = (await c.get("/api/v1/walls/main", headers=svc.auth())).json()
+        (listed,) = state["tours"]  # the render carries the tour state too
+        assert listed["tile_id"] == "t" and listed["status"] == "playing"
+        token = svc.tokens[Role.VIEWER]
+        url = svc.base_url.replace("http", "ws") + (
+            f"/api/v1/walls/main/ws?panel=0&access_token={token}"
+        )
+        tours: list[dict[str, object]] = []
+        async with websockets.connect(url) as ws:
+            first = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert first["type"] == "wall_state"
+            assert [t["tile_id"] for t in first["tours"]] == ["t"]
+            while len({t["camera_id"] for t in tours}) < 2 or len(tours) < 3:
+                msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                assert msg["type"] == "tour", msg
+                tours.append(msg)
+                # composed panels show the camera the feed names (one state)
+                composed = svc.runtime.panels.tiles("main", 0)
+                assert composed[0].camera_id == msg["camera_id"]
+    assert all(
+        t["tile_id"] == "t" and t["status"] == "playing" and t["stream"] == "main"
+        for t in tours  # 960x540 on a full-size panel: the sub stream is smaller
+    )
+    for before, after in itertools.pairwise(tours):
+        if before["camera_id"] != after["camera_id"]:
+            # the switch brings the camera announced, one dwell after the last
+            assert after["camera_id"] == before["next_camera_id"]
+            assert isinstance(before["switch_at"], str)
+            assert isinstance(after["switch_at"], str)
+            gap = parse_wire_time(after["switch_at"]) - parse_wire_time(
+                before["switch_at"]
+            )
+            assert gap.total_seconds() == pytest.approx(3.0, abs=0.002)

@@ -14,8 +14,9 @@ import websockets
 
 from tests.integration.camera_helpers import camera
 from tests.support.service import RunningService, running_service
-from wall.config.settings import Settings, StorageSettings, WallSettings
+from wall.config.settings import Settings, StorageSettings
 from wall.platform.auth import Role
+from wall.walls.settings import WallSettings
 
 
 def site(tmp_path: Path) -> Settings:

@@ -8,7 +8,8 @@ from contextlib import ExitStack as DoesNotRaise
 import pytest
 
 from layouts.errors import IssueCode, LayoutInvalid, LayoutVersionError
-from layouts.loader import MAX_NODES, parse_layout_data, parse_layout_yaml
+from layouts.loader import parse_layout_data, parse_layout_yaml
+from layouts.yaml_document import MAX_NODES
 
 GOOD = """\
 version: 1

@@ -25,13 +25,8 @@ from layouts.schema import (
     TourItem,
     WallShape,
 )
-from layouts.solver import (
-    place_tiles,
-    stream_for_tile,
-    tile_stream,
-    tiles_for_panel,
-    validate_layout,
-)
+from layouts.solver import place_tiles, tiles_for_panel, validate_layout
+from layouts.streams import choose_stream, stream_for_tile
 
 WALL_4X3 = WallShape(rows=3, cols=4)
 CAMERAS = frozenset({"demo-1", "demo-2", "demo-3", "demo-4"})
@@ -407,9 +402,35 @@ def test_s4_smallest_stream_covering_the_tile(
     expected: str,
 ) -> None:
     assert (
-        tile_stream(tile_wh, preference, sub_wh=sub_wh, device_px_per_canvas_px=scale)
+        choose_stream(preference, True, tile_wh, sub_wh, device_px_per_canvas_px=scale)
         == expected
     )
+
+
+@pytest.mark.parametrize(
+    ("pref", "has_sub", "tile_wh", "sub_wh", "expected"),
+    [
+        (StreamPref.AUTO, True, (480, 270), (640, 360), "sub"),
+        (StreamPref.AUTO, True, (640, 360), (640, 360), "sub"),
+        (StreamPref.AUTO, True, (641, 360), (640, 360), "main"),
+        (StreamPref.AUTO, True, (1920, 1080), None, "main"),
+        (StreamPref.AUTO, True, (600, 400), None, "sub"),  # assumed 704x576
+        (StreamPref.AUTO, True, (600, 400), (0, 0), "sub"),  # not measured yet
+        (StreamPref.AUTO, True, None, None, "sub"),
+        (StreamPref.AUTO, False, (100, 100), None, "main"),
+        (StreamPref.MAIN, True, (100, 100), None, "main"),
+        (StreamPref.SUB, True, (3840, 2160), None, "sub"),
+        (StreamPref.SUB, False, None, None, "main"),
+    ],
+)
+def test_s4_a_camera_without_a_sub_stream_or_size_still_gets_one(
+    pref: StreamPref,
+    has_sub: bool,
+    tile_wh: tuple[int, int] | None,
+    sub_wh: tuple[int, int] | None,
+    expected: str,
+) -> None:
+    assert choose_stream(pref, has_sub, tile_wh, sub_wh) == expected
 
 
 @pytest.mark.parametrize(

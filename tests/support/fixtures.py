@@ -38,12 +38,12 @@ SECURE_PASSWORD = "s3cret-Pa55"
 
 
 def default_mounts(media_dir: Path) -> dict[str, MountSpec]:
-    """Returns the standard mounts for the clips present in ``media_dir``.
+    """Returns the standard mounts for the test clips in ``media_dir``.
 
     ``/main`` (test_main, 1080p), ``/sub`` (test_sub, 360p), ``/secure``
     (test_main behind Basic auth ``admin``/``s3cret-Pa55``), ``/latency``
-    (latency_main, barcoded 720p) and ``/hevc`` (test_hevc, only if the clip
-    exists: it needs libx265 in ffmpeg).
+    (latency_main, barcoded 720p) and ``/hevc`` (test_hevc, H.265; the clip
+    is required: :func:`ensure_media` fails without it).
 
     Args:
         media_dir: Folder holding the clips.
@@ -56,9 +56,8 @@ def default_mounts(media_dir: Path) -> dict[str, MountSpec]:
         "/sub": MountSpec("test_sub.h264"),
         "/secure": MountSpec("test_main.h264", SECURE_USER, SECURE_PASSWORD),
         "/latency": MountSpec("latency_main.h264"),
+        "/hevc": MountSpec("test_hevc.h265"),
     }
-    if (media_dir / "test_hevc.h265").is_file():
-        mounts["/hevc"] = MountSpec("test_hevc.h265")
     return mounts
 
 

@@ -46,7 +46,7 @@ TEST_CLIPS: tuple[str, ...] = (
     "test_hevc.h265",
     "latency_main.h264",
 )
-"""Files produced by ``make_media.py test`` (the H.265 one only with libx265)."""
+"""Files produced by ``make_media.py test``; all required (H.265 needs libx265)."""
 STOP_GRACE_S = 3.0
 """Seconds between SIGTERM and SIGKILL in :meth:`RtspServer.stop`."""
 
@@ -126,9 +126,14 @@ def ensure_media(
         raise RtspServerError(
             f"make_media.py failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
         )
-    for name in ("test_main.h264", "test_sub.h264", "latency_main.h264"):
+    for name in TEST_CLIPS:
         if "test" in clips and not (media_dir / name).is_file():
-            raise RtspServerError(f"make_media.py did not produce {name}")
+            # a missing prerequisite is an error, never a skipped test
+            hint = " (its ffmpeg lacks libx265)" if name.endswith(".h265") else ""
+            raise RtspServerError(
+                f"make_media.py did not produce {name}{hint}: install an ffmpeg"
+                " with libx264 and libx265 and run scripts/setup.sh"
+            )
     return media_dir
 
 

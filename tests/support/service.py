@@ -16,7 +16,7 @@ from wall.app import create_app
 from wall.config.settings import Settings
 from wall.platform.auth import Role
 from wall.platform.store.sqlite import SqliteStore
-from wall.runtime import Runtime
+from wall.runtime import Runtime, Seams
 
 
 def free_port() -> int:
@@ -56,11 +56,16 @@ async def mint_tokens(settings: Settings) -> dict[Role, str]:
 
 
 @asynccontextmanager
-async def running_service(settings: Settings) -> AsyncIterator[RunningService]:
-    """Start the whole service on a free port; stop it on exit."""
+async def running_service(
+    settings: Settings, seams: Seams | None = None
+) -> AsyncIterator[RunningService]:
+    """Start the whole service on a free port; stop it on exit.
+
+    ``seams`` swaps what the runtime allows tests to swap (injected faults).
+    """
     tokens = await mint_tokens(settings)
     port = free_port()  # never the configured port: tests run beside other services
-    app = create_app(settings)
+    app = create_app(settings, seams)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from vision.boxes import iou_matrix
 from vision.manifest import ModelManifest
-from vision.onnx.fetch import derive_dynamic_batch
+from vision.onnx.dynamic_batch import derive_dynamic_batch
 from vision.onnx.session import ModelSession, SessionOptions
 from vision.pipeline import DetectionPipeline
 from vision.types import Detection, xyxy_array

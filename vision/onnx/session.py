@@ -9,8 +9,9 @@ execution providers are missing (without CPU fallback) raises
 ``unavailable`` while video keeps playing.
 
 A model with a fixed batch of 1 is run once per image of a batch (looping); the
-derived dynamic-batch file from :func:`vision.onnx.fetch.derive_dynamic_batch` takes
-a whole batch in one call.
+derived dynamic-batch file from
+:func:`vision.onnx.dynamic_batch.derive_dynamic_batch` takes a whole batch in
+one call.
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ from vision.families import make_decoder
 from vision.families.anchors import DEFAULT_STRIDES
 from vision.letterbox import stride_canvas
 from vision.manifest import ModelManifest
-from vision.onnx.dynamic_batch import DERIVED_FROM_KEY, make_batch_dynamic, read_sidecar
-from vision.onnx.fetch import dynamic_batch_path, verify_weights
+from vision.onnx.dynamic_batch import (
+    DERIVED_FROM_KEY,
+    dynamic_batch_path,
+    make_batch_dynamic,
+    read_sidecar,
+)
+from vision.onnx.fetch import verify_weights
 from vision.types import ModelIdentity
 
 __all__ = ["ModelSession", "SessionOptions", "make_batch_dynamic"]

@@ -1,11 +1,12 @@
-"""Alarm persistence: the ``alarms`` and ``alarm_events`` tables of the SQLite store.
+"""Alarm persistence in SQLite: the ``alarms`` and ``alarm_events`` tables.
 
-Runs on the :class:`~wall.platform.store.sqlite.SqliteStore` worker thread
-(HS8). Saving an alarm, its history entries and its audit line is one
-transaction, so a crash never leaves history or audit without its alarm or
-the reverse. A partial unique index keeps one active alarm per (type,
-originator) even if the service misbehaves.
-Timestamps are UTC ISO-8601 text of fixed width, so text order is time order.
+Implements :class:`~wall.alarms.repository.AlarmRepository` on the platform's
+:class:`~wall.platform.store.sqlite.engine.SqliteEngine` (its worker thread
+runs every query, HS8). Saving an alarm, its history entries and its audit
+line is one transaction, so a crash never leaves history or audit without its
+alarm or the reverse. A partial unique index keeps one active alarm per (type,
+originator) even if the service misbehaves. Timestamps are the engine's fixed
+width UTC text, so text order is time order.
 """
 
 from __future__ import annotations
@@ -13,61 +14,97 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 
 from layouts.schema import Domain
 from wall.alarms.core import (
     Alarm,
     AlarmEvent,
+    AlarmKey,
     AlarmStatus,
     EventKind,
     Originator,
     Severity,
 )
-from wall.platform.records import AuditEntry
-from wall.platform.store.sqlite import SqliteStore
-
-_COLUMNS = (
-    "id, type, originator, severity, status, started_at, updated_at, cleared_at,"
-    " acked_at, acked_by, count, latched, domain, details"
+from wall.platform.audit import AuditEntry
+from wall.platform.store.sqlite.audit import audit_row, insert_audit
+from wall.platform.store.sqlite.engine import (
+    SqliteEngine,
+    json_text,
+    text_time,
+    time_text,
 )
+
+_NAMES = (
+    "id",
+    "type",
+    "originator",
+    "severity",
+    "status",
+    "started_at",
+    "updated_at",
+    "cleared_at",
+    "acked_at",
+    "acked_by",
+    "count",
+    "latched",
+    "domain",
+    "details",
+)
+_COLUMNS = ", ".join(_NAMES)
 _SELECT = f"SELECT {_COLUMNS} FROM alarms"  # noqa: S608 - constant text
+_UPSERT = (
+    f"INSERT INTO alarms ({_COLUMNS}) VALUES ({', '.join('?' * len(_NAMES))})"  # noqa: S608 - constant text
+    " ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _NAMES[1:])
+)
+_INSERT_EVENT = (
+    "INSERT INTO alarm_events (alarm_id, at, actor, kind, from_value, to_value, note)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _OPEN = "(status IN ('active_unack', 'active_ack') OR latched = 1)"
 
 
 def _text(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return None if moment is None else time_text(moment)
 
 
-def _time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+def _required(text: str) -> datetime:
+    moment = text_time(text)
+    assert moment is not None  # noqa: S101 - a NOT NULL column
+    return moment
 
 
 def _row_values(alarm: Alarm) -> tuple[object, ...]:
-    details = _json(dict(alarm.details))
     return (
         alarm.id,
         alarm.type,
         str(alarm.originator),
         alarm.severity.value,
         alarm.status.value,
-        _text(alarm.started_at),
-        _text(alarm.updated_at),
+        time_text(alarm.started_at),
+        time_text(alarm.updated_at),
         _text(alarm.cleared_at),
         _text(alarm.acked_at),
         alarm.acked_by,
         alarm.count,
         int(alarm.latched),
         None if alarm.domain is None else alarm.domain.value,
-        details,
+        json_text(dict(alarm.details)),
     )
 
 
-def _required(text: str) -> datetime:
-    return datetime.fromisoformat(text)  # a NOT NULL column
+def _event_values(event: AlarmEvent) -> tuple[object, ...]:
+    return (
+        event.alarm_id,
+        time_text(event.at),
+        event.actor,
+        event.kind.value,
+        event.from_value,
+        event.to_value,
+        event.note,
+    )
 
 
 def _alarm(row: sqlite3.Row) -> Alarm:
@@ -79,8 +116,8 @@ def _alarm(row: sqlite3.Row) -> Alarm:
         status=AlarmStatus(row["status"]),
         started_at=_required(row["started_at"]),
         updated_at=_required(row["updated_at"]),
-        cleared_at=_time(row["cleared_at"]),
-        acked_at=_time(row["acked_at"]),
+        cleared_at=text_time(row["cleared_at"]),
+        acked_at=text_time(row["acked_at"]),
         acked_by=row["acked_by"],
         count=row["count"],
         details=MappingProxyType(json.loads(row["details"])),
@@ -101,29 +138,16 @@ def _event(row: sqlite3.Row) -> AlarmEvent:
     )
 
 
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=True)
-
-
-def _audit_row(entry: AuditEntry, default_at: datetime) -> tuple[object, ...]:
-    at = _text(entry.at or default_at)
-    detail = _json(dict(entry.detail))
-    return (at, entry.actor, entry.action, entry.target, entry.cause, detail)
-
-
-def _values(event: AlarmEvent) -> tuple[str | None, str | None, str | None]:
-    return (event.from_value, event.to_value, event.note)
-
-
-class AlarmStore:
-    """Alarms and their history in the service's SQLite database.
+class SqliteAlarmStore:
+    """:class:`~wall.alarms.repository.AlarmRepository` in the service's database.
 
     Args:
-        store: An open store; its worker thread runs every query.
+        engine: An open engine (the runtime's ``SqliteStore``); its worker
+            thread runs every query.
     """
 
-    def __init__(self, store: SqliteStore) -> None:
-        self._store = store
+    def __init__(self, engine: SqliteEngine) -> None:
+        self._engine = engine
 
     async def save(
         self,
@@ -143,65 +167,30 @@ class AlarmStore:
             ValueError: If ``details`` is not strict JSON.
         """
         values = _row_values(alarm)
-        history = [
-            (e.alarm_id, _text(e.at), e.actor, e.kind.value, *_values(e))
-            for e in events
-        ]
-        audit_row = None if audit is None else _audit_row(audit, alarm.updated_at)
-        placeholders = ", ".join("?" * len(values))
-        updates = ", ".join(
-            f"{c.strip()} = excluded.{c.strip()}" for c in _COLUMNS.split(",")[1:]
-        )
+        history = [_event_values(e) for e in events]
+        audit_values = None
+        if audit is not None:
+            audit_values = audit_row(audit, time_text(alarm.updated_at))
 
         def work(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(
-                    f"INSERT INTO alarms ({_COLUMNS}) VALUES ({placeholders})"  # noqa: S608
-                    f" ON CONFLICT (id) DO UPDATE SET {updates}",
-                    values,
-                )
-                conn.executemany(
-                    "INSERT INTO alarm_events"
-                    " (alarm_id, at, actor, kind, from_value, to_value, note)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    history,
-                )
-                if audit_row is not None:
-                    conn.execute(
-                        "INSERT INTO audit_log"
-                        " (at, actor, action, target, cause, detail)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        audit_row,
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            conn.execute(_UPSERT, values)
+            conn.executemany(_INSERT_EVENT, history)
+            if audit_values is not None:
+                insert_audit(conn, audit_values)
 
-        await self._store._call(work)
+        await self._engine.transaction(work)
 
     async def get(self, alarm_id: str) -> Alarm | None:
         """The alarm with this id, or ``None``."""
+        return await self._one(_SELECT + " WHERE id = ?", (alarm_id,))
 
-        def work(conn: sqlite3.Connection) -> Alarm | None:
-            row = conn.execute(_SELECT + " WHERE id = ?", (alarm_id,)).fetchone()
-            return None if row is None else _alarm(row)
-
-        return await self._store._call(work)
-
-    async def latest(self, type_: str, originator: Originator) -> Alarm | None:
-        """The most recently started alarm of (type, originator), or ``None``."""
-
-        def work(conn: sqlite3.Connection) -> Alarm | None:
-            row = conn.execute(
-                _SELECT + " WHERE type = ? AND originator = ?"
-                " ORDER BY started_at DESC, id DESC LIMIT 1",
-                (type_, str(originator)),
-            ).fetchone()
-            return None if row is None else _alarm(row)
-
-        return await self._store._call(work)
+    async def latest(self, key: AlarmKey) -> Alarm | None:
+        """The most recently started alarm of ``key``, or ``None``."""
+        return await self._one(
+            _SELECT + " WHERE type = ? AND originator = ?"
+            " ORDER BY started_at DESC, id DESC LIMIT 1",
+            (key.type, str(key.originator)),
+        )
 
     async def history(self, alarm_id: str) -> tuple[AlarmEvent, ...]:
         """Every history entry of an alarm, oldest first."""
@@ -214,44 +203,44 @@ class AlarmStore:
             )
             return tuple(_event(row) for row in rows)
 
-        return await self._store._call(work)
+        return await self._engine.run(work)
 
     async def open_alarms(self) -> tuple[Alarm, ...]:
         """Every alarm that is active or latched (what the service keeps)."""
-
-        def work(conn: sqlite3.Connection) -> tuple[Alarm, ...]:
-            rows = conn.execute(_SELECT + f" WHERE {_OPEN} ORDER BY started_at")
-            return tuple(_alarm(row) for row in rows)
-
-        return await self._store._call(work)
+        return await self._many(_SELECT + f" WHERE {_OPEN} ORDER BY started_at", ())
 
     async def recent_closed(self, limit: int) -> tuple[Alarm, ...]:
         """Up to ``limit`` neither active nor latched alarms, newest last."""
-
-        def work(conn: sqlite3.Connection) -> tuple[Alarm, ...]:
-            rows = conn.execute(
-                _SELECT + f" WHERE NOT {_OPEN} ORDER BY updated_at DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
-            return tuple(_alarm(row) for row in reversed(rows))
-
-        return await self._store._call(work)
+        newest_first = await self._many(
+            _SELECT + f" WHERE NOT {_OPEN} ORDER BY updated_at DESC LIMIT ?", (limit,)
+        )
+        return newest_first[::-1]
 
     async def query(
         self, statuses: Collection[AlarmStatus] | None, limit: int
     ) -> tuple[Alarm, ...]:
         """Up to ``limit`` alarms in ``statuses`` (all if ``None``), newest first."""
-        params: list[object] = []
-        sql = _SELECT
         if statuses is not None and not statuses:
             return ()
+        params: list[object] = []
+        sql = _SELECT
         if statuses is not None:
             sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
             params.extend(s.value for s in statuses)
-        sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
         params.append(limit)
+        return await self._many(
+            sql + " ORDER BY started_at DESC, id DESC LIMIT ?", params
+        )
 
+    async def _one(self, sql: str, params: Sequence[object]) -> Alarm | None:
+        def work(conn: sqlite3.Connection) -> Alarm | None:
+            row = conn.execute(sql, params).fetchone()
+            return None if row is None else _alarm(row)
+
+        return await self._engine.run(work)
+
+    async def _many(self, sql: str, params: Sequence[object]) -> tuple[Alarm, ...]:
         def work(conn: sqlite3.Connection) -> tuple[Alarm, ...]:
             return tuple(_alarm(row) for row in conn.execute(sql, params))
 
-        return await self._store._call(work)
+        return await self._engine.run(work)

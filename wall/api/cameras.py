@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from dataclasses import asdict
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import Field
 
 from devices.cameras.camera import Camera
-from devices.cameras.config import StreamRole
+from devices.cameras.config import StreamRole, Transport
 from devices.redaction import mask_url
 from wall.api.deps import camera_or_404, runtime_of
 from wall.api.schemas import WebRtcAnswer, WebRtcOffer
-from wall.live.snapshots import SnapshotService
 from wall.platform.auth import Permission, Principal, requires
 from wall.platform.errors import NotFound
-from wall.platform.health import stream_health_json
+from wall.platform.health import StreamHealthOut, stream_health
+from wall.platform.wire import WireModel
 
 router = APIRouter(prefix="/api/v1", tags=["cameras"])
 
@@ -22,42 +24,101 @@ CanView = Annotated[Principal, Depends(requires(Permission.VIEW_CAMERAS))]
 CanWatch = Annotated[Principal, Depends(requires(Permission.VIEW_LIVE))]
 
 
-def camera_json(camera: Camera) -> dict[str, Any]:
+class LocationOut(WireModel):
+    """A WGS-84 position, longitude first (as in GeoJSON)."""
+
+    lon: float = Field(description="Longitude, degrees east.")
+    lat: float = Field(description="Latitude, degrees north.")
+
+
+class CameraStreamOut(WireModel):
+    """One stream of a camera: its masked URL, transport and health."""
+
+    url: str = Field(description="Source URL with any credentials masked.")
+    transport: Transport
+    health: StreamHealthOut
+
+
+class CameraOut(WireModel):
+    """The public form of a camera; stream URLs are masked."""
+
+    id: str
+    name: str
+    location: LocationOut | None
+    heading_deg: float | None = Field(description="Optical axis, degrees from north.")
+    hfov_deg: float | None = Field(description="Horizontal field of view, degrees.")
+    range_m: float | None = Field(description="Useful viewing range, metres.")
+    tags: list[str]
+    grid_cell: str | None
+    always_on: bool
+    buffer_s: float = Field(description="Length of the packet ring buffer, seconds.")
+    streams: dict[StreamRole, CameraStreamOut]
+
+
+class CameraListOut(WireModel):
+    """Every configured camera."""
+
+    cameras: list[CameraOut]
+
+
+class LiveSessionOut(WireModel):
+    """Diagnostics of one open viewer session (no secrets)."""
+
+    session_id: str
+    camera_id: str | None = Field(None, description="Set for a camera's stream.")
+    stream: str | None = Field(None, description="Set for a camera's stream.")
+    source: str | None = Field(None, description="Set for a relayed source (panel).")
+    state: str = Field(description="The WebRTC connection state.")
+    packets_sent: int
+    bytes_sent: int
+    dropped_packets: int
+
+
+class LiveSessionsOut(WireModel):
+    """Open viewer sessions."""
+
+    sessions: list[LiveSessionOut]
+
+
+def camera_out(camera: Camera) -> CameraOut:
     """The public form of a camera; stream URLs are masked."""
     c = camera.config
-    return {
-        "id": c.id,
-        "name": c.name,
-        "location": c.location.model_dump() if c.location else None,
-        "heading_deg": c.heading_deg,
-        "hfov_deg": c.hfov_deg,
-        "range_m": c.range_m,
-        "tags": list(c.tags),
-        "grid_cell": c.grid_cell,
-        "always_on": c.always_on,
-        "buffer_s": c.buffer_s,
-        "streams": {
-            role.value: {
-                "url": mask_url(stream.config.url),
-                "transport": stream.config.transport.value,
-                "health": stream_health_json(stream),
-            }
+    location = c.location
+    return CameraOut(
+        id=c.id,
+        name=c.name,
+        location=None
+        if location is None
+        else LocationOut(lon=location.lon, lat=location.lat),
+        heading_deg=c.heading_deg,
+        hfov_deg=c.hfov_deg,
+        range_m=c.range_m,
+        tags=list(c.tags),
+        grid_cell=c.grid_cell,
+        always_on=c.always_on,
+        buffer_s=c.buffer_s,
+        streams={
+            role: CameraStreamOut(
+                url=mask_url(stream.config.url),
+                transport=stream.config.transport,
+                health=stream_health(stream),
+            )
             for role, stream in camera.streams.items()
         },
-    }
+    )
 
 
 @router.get("/cameras", summary="List cameras with their health")
-async def list_cameras(request: Request, _: CanView) -> dict[str, Any]:
+async def list_cameras(request: Request, _: CanView) -> CameraListOut:
     """Every configured camera."""
     fleet = runtime_of(request).fleet
-    return {"cameras": [camera_json(c) for c in fleet.cameras.values()]}
+    return CameraListOut(cameras=[camera_out(c) for c in fleet.cameras.values()])
 
 
 @router.get("/cameras/{camera_id}", summary="One camera")
-async def get_camera(request: Request, camera_id: str, _: CanView) -> dict[str, Any]:
+async def get_camera(request: Request, camera_id: str, _: CanView) -> CameraOut:
     """One camera by id."""
-    return camera_json(camera_or_404(request, camera_id))
+    return camera_out(camera_or_404(request, camera_id))
 
 
 @router.get(
@@ -74,7 +135,7 @@ async def snapshot(
 ) -> Response:
     """Decode the newest picture (cached for a second)."""
     camera = camera_or_404(request, camera_id)
-    service = cast(SnapshotService, request.app.state.snapshots)
+    service = runtime_of(request).snapshots
     data = await service.jpeg(camera, stream)
     return Response(
         data, media_type="image/jpeg", headers={"Cache-Control": "no-store"}
@@ -95,13 +156,7 @@ async def webrtc_offer(
     answer = await runtime_of(request).relay.offer(
         camera, offer.sdp, offer.stream, tile
     )
-    return WebRtcAnswer(
-        sdp=answer.sdp,
-        session_id=answer.session_id,
-        camera_id=answer.camera_id,
-        stream=answer.stream,
-        codec=answer.codec,
-    )
+    return WebRtcAnswer(**asdict(answer))
 
 
 @router.delete("/webrtc/{session_id}", status_code=204, summary="End a live view")
@@ -112,7 +167,10 @@ async def webrtc_close(request: Request, session_id: str, _: CanWatch) -> Respon
     return Response(status_code=204)
 
 
-@router.get("/webrtc", summary="Open live sessions")
-async def webrtc_sessions(request: Request, _: CanView) -> dict[str, Any]:
+@router.get("/webrtc", summary="Open live sessions", response_model_exclude_none=True)
+async def webrtc_sessions(request: Request, _: CanView) -> LiveSessionsOut:
     """Diagnostics of open viewer sessions."""
-    return {"sessions": runtime_of(request).relay.sessions()}
+    sessions = runtime_of(request).relay.sessions()
+    return LiveSessionsOut(
+        sessions=[LiveSessionOut.model_validate(s) for s in sessions]
+    )

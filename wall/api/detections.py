@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import Field
 from starlette.requests import HTTPConnection
 
+from wall.api.deps import runtime_of
+from wall.conditions.core import CONDITION_NAME_PATTERN, Condition
+from wall.conditions.service import ConditionsService
+from wall.detection.analysis import CameraAnalysis
+from wall.detection.records import AnyDetectionRecord
 from wall.detection.service import DetectionService
-from wall.detection.settings import CONDITION_NAME_PATTERN
 from wall.platform.auth import Permission, Principal, requires
 from wall.platform.errors import NotFound
-from wall.platform.wire import WireModel
+from wall.platform.wire import WireModel, WireTime
 
 router = APIRouter(prefix="/api/v1", tags=["detection"])
 
@@ -27,34 +31,69 @@ class ConditionUpdate(WireModel):
     active: bool = Field(description="Whether the condition holds now.")
 
 
+class DetectionList(WireModel):
+    """Detection events, newest first."""
+
+    detections: list[AnyDetectionRecord]
+
+
+class ConditionOut(WireModel):
+    """An arming condition: its state, last change and the rules it arms."""
+
+    name: str = Field(description="The condition, e.g. flood_warning.")
+    active: bool = Field(description="Whether it holds now.")
+    changed_at: WireTime | None = Field(description="When it last changed (UTC).")
+    changed_by: str | None = Field(description="Who changed it.")
+    arms: list[str] = Field(description="Originators of the rules it arms.")
+
+    @classmethod
+    def of(cls, condition: Condition) -> ConditionOut:
+        """The wire form of a condition."""
+        s = condition.state
+        return cls(name=s.name, active=s.active, changed_at=s.changed_at,
+                   changed_by=s.changed_by, arms=list(condition.arms))  # fmt: skip
+
+
+class ConditionList(WireModel):
+    """Every known arming condition, by name."""
+
+    conditions: list[ConditionOut]
+
+
 def detection_of(conn: HTTPConnection) -> DetectionService:
-    """The detection service attached to the app by its lifespan."""
-    return cast(DetectionService, conn.app.state.detection)
+    """The runtime's detection service."""
+    return runtime_of(conn).detection
 
 
-def _analysed(request: Request, camera_id: str) -> DetectionService:
-    service = detection_of(request)
-    if camera_id not in service.cameras:
-        raise NotFound(
-            "camera_not_analysed",
-            f"camera {camera_id!r} is not configured for analysis",
-        )
-    return service
+def conditions_of(conn: HTTPConnection) -> ConditionsService:
+    """The runtime's arming conditions."""
+    return runtime_of(conn).conditions
 
 
-@router.get("/detections", summary="Detection events, newest first")
+@router.get(
+    "/detections",
+    summary="Detection events, newest first",
+    response_model=DetectionList,
+)
 async def list_detections(
     request: Request,
     _: CanView,
     camera_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> DetectionList:
     """Stored events (raised, updated, cleared), optionally of one camera."""
-    return {"detections": detection_of(request).events.events(camera_id, limit)}
+    records = detection_of(request).events.events(camera_id, limit)
+    return DetectionList(detections=list(records))
 
 
-@router.get("/detections/{event_id}", summary="One detection event")
-async def get_detection(request: Request, event_id: str, _: CanView) -> dict[str, Any]:
+@router.get(
+    "/detections/{event_id}",
+    summary="One detection event",
+    response_model=AnyDetectionRecord,
+)
+async def get_detection(
+    request: Request, event_id: str, _: CanView
+) -> AnyDetectionRecord:
     """An event record by id."""
     record = detection_of(request).events.event(event_id)
     if record is None:
@@ -76,71 +115,50 @@ async def detection_snapshot(request: Request, event_id: str, _: CanView) -> Res
     return Response(data, media_type="image/jpeg")
 
 
-@router.get("/detection/conditions", summary="Arming conditions of hazard rules")
-async def list_conditions(request: Request, _: CanView) -> dict[str, Any]:
+@router.get(
+    "/detection/conditions",
+    summary="Arming conditions of hazard rules",
+    response_model=ConditionList,
+)
+async def list_conditions(request: Request, _: CanView) -> ConditionList:
     """Every condition: active or not, last change, the rules it arms."""
-    return {"conditions": detection_of(request).events.conditions()}
+    listed = conditions_of(request).conditions()
+    return ConditionList(conditions=[ConditionOut.of(c) for c in listed])
 
 
-@router.put("/detection/conditions/{name}", summary="Raise or clear a condition")
+@router.put(
+    "/detection/conditions/{name}",
+    summary="Raise or clear a condition",
+    response_model=ConditionOut,
+)
 async def put_condition(
     request: Request,
     name: Annotated[str, Path(pattern=CONDITION_NAME_PATTERN)],
     body: ConditionUpdate,
     principal: CanArm,
-) -> dict[str, Any]:
+) -> ConditionOut:
     """Set a named condition (e.g. ``flood_warning``); audited."""
-    events = detection_of(request).events
-    return await events.set_condition(name, body.active, principal.name)
+    condition = await conditions_of(request).set(name, body.active, principal.name)
+    return ConditionOut.of(condition)
 
 
-@router.get("/cameras/{camera_id}/analysis", summary="Live analysis of a camera")
+@router.get(
+    "/cameras/{camera_id}/analysis",
+    summary="Live analysis of a camera",
+    response_model=CameraAnalysis,
+)
 async def camera_analysis(
     request: Request, camera_id: str, _: CanView
-) -> dict[str, Any]:
-    """Latest zone counts, analysed fps, lagging flag and boxes for an overlay."""
-    service = _analysed(request, camera_id)
-    cam = service.cameras[camera_id]
-    state = service.camera_state(camera_id)
-    tracker = cam.tracker
-    frame = cam.frame_bgr
-    zones = {r.zone_id: r for r in cam.readings}
-    return {
-        "camera_id": camera_id,
-        "state": state,
-        "reason": service.reason if state == "unavailable" else None,
-        "lagging": state == "lagging",
-        "stream": cam.role,
-        "fps_analysed": round(service.fps_analysed(camera_id), 2),
-        "frames_analysed": cam.analysed,
-        "frames_skipped_stale": cam.stale,
-        "frames_skipped_unchanged": cam.motion.skipped,
-        "last_frame_age_s": None
-        if cam.last_age_s is None
-        else round(cam.last_age_s, 3),
-        "frame_wh": None if frame is None else [frame.shape[1], frame.shape[0]],
-        "zones": [
-            {
-                "id": z.zone_id,
-                "name": cam.plan.names[z.zone_id],
-                "kind": cam.plan.kinds[z.zone_id],
-                "polygon": [list(p) for p in z.polygon_px],
-                "count": zones[z.zone_id].count if z.zone_id in zones else None,
-                "density_ppm2": zones[z.zone_id].density_ppm2
-                if z.zone_id in zones
-                else None,
-                "alarms": service.events.active_alarms(camera_id, z.zone_id),
-            }
-            for z in cam.plan.zones
-        ],
-        "boxes": [
-            {
-                "track_id": t.track_id,
-                "label": t.label,
-                "score": round(t.score, 3),
-                "xyxy": [round(v, 1) for v in t.xyxy],
-            }
-            for t in tracker.tracks
-            if t.last_seen_monotonic_s == tracker.last_monotonic_s
-        ],
-    }
+) -> CameraAnalysis:
+    """Latest zone counts, analysed fps, lagging flag and boxes for an overlay.
+
+    The same payload goes on the event bus as ``detection.analysis`` (about 4 a
+    second per analysed camera), for pages that subscribe instead of polling.
+    """
+    service = detection_of(request)
+    if camera_id not in service.cameras:
+        raise NotFound(
+            "camera_not_analysed",
+            f"camera {camera_id!r} is not configured for analysis",
+        )
+    return service.analysis(camera_id)

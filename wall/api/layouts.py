@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import ValidationError
+from fastapi import APIRouter, Body, Depends, Request, Response
+from pydantic import Field, ValidationError
 
 from layouts import Layout, LayoutInvalid
 from layouts.errors import LayoutIssue, Severity
@@ -13,28 +13,67 @@ from layouts.loader import parse_layout_data
 from wall.api.deps import runtime_of
 from wall.platform.auth import Permission, Principal, requires
 from wall.platform.errors import Invalid, Malformed
-from wall.walls.library import layout_json
+from wall.platform.wire import WireModel
 
 router = APIRouter(prefix="/api/v1", tags=["layouts"])
 
 CanView = Annotated[Principal, Depends(requires(Permission.VIEW_CAMERAS))]
 CanEdit = Annotated[Principal, Depends(requires(Permission.EDIT_LAYOUTS))]
-CanAudit = Annotated[Principal, Depends(requires(Permission.VIEW_AUDIT))]
 
 
 class LayoutRejected(Invalid):
     """A layout with errors; ``details`` lists every issue."""
 
 
+class IssueOut(WireModel):
+    """One error or warning of a layout."""
+
+    severity: str = Field(description="error or warning.")
+    code: str = Field(description="Stable code, e.g. rect_outside_canvas.")
+    message: str
+    path: str = Field(description="Key path in the layout, e.g. tiles[2].rect.")
+    tile_id: str | None
+    line: int | None = Field(description="Line in the YAML file, if known.")
+
+
+class LayoutSummary(WireModel):
+    """One layout of the library."""
+
+    id: str
+    name: str
+    name_en: str | None
+    domain: str
+    rows: int
+    cols: int
+    tiles: int = Field(description="How many tiles it has.")
+
+
+class LayoutList(WireModel):
+    """Every layout (summary)."""
+
+    layouts: tuple[LayoutSummary, ...]
+
+
+class ValidationResult(WireModel):
+    """What checking a layout found."""
+
+    ok: bool = Field(description="No errors (warnings allowed).")
+    issues: tuple[IssueOut, ...]
+
+
+def _issue(i: LayoutIssue) -> IssueOut:
+    return IssueOut(
+        severity=i.severity.value,
+        code=i.code.value,
+        message=i.message,
+        path=i.path,
+        tile_id=i.tile_id,
+        line=i.line,
+    )
+
+
 def _issue_json(i: LayoutIssue) -> dict[str, Any]:
-    return {
-        "severity": i.severity.value,
-        "code": i.code.value,
-        "message": i.message,
-        "path": i.path,
-        "tile_id": i.tile_id,
-        "line": i.line,
-    }
+    return _issue(i).model_dump(mode="json")
 
 
 def _rejected(err: LayoutInvalid) -> LayoutRejected:
@@ -48,30 +87,35 @@ def _rejected(err: LayoutInvalid) -> LayoutRejected:
     )
 
 
-@router.get("/layouts", summary="List layouts")
-async def list_layouts(request: Request, _: CanView) -> dict[str, Any]:
+@router.get("/layouts", summary="List layouts", response_model=LayoutList)
+async def list_layouts(request: Request, _: CanView) -> LayoutList:
     """Every layout (summary)."""
     svc = runtime_of(request).walls
-    return {
-        "layouts": [
-            {
-                "id": lay.id,
-                "name": lay.name,
-                "name_en": lay.name_en,
-                "domain": lay.domain,
-                "rows": lay.for_wall.rows,
-                "cols": lay.for_wall.cols,
-                "tiles": len(lay.tiles),
-            }
+    return LayoutList(
+        layouts=tuple(
+            LayoutSummary(
+                id=lay.id,
+                name=lay.name,
+                name_en=lay.name_en,
+                domain=lay.domain,
+                rows=lay.for_wall.rows,
+                cols=lay.for_wall.cols,
+                tiles=len(lay.tiles),
+            )
             for lay in sorted(svc.layouts.values(), key=lambda x: x.id)
-        ]
-    }
+        )
+    )
 
 
-@router.get("/layouts/{layout_id}", summary="One layout")
-async def get_layout(request: Request, layout_id: str, _: CanView) -> dict[str, Any]:
+@router.get(
+    "/layouts/{layout_id}",
+    summary="One layout",
+    response_model=Layout,
+    response_model_exclude_none=True,
+)
+async def get_layout(request: Request, layout_id: str, _: CanView) -> Layout:
     """A layout in its file format."""
-    return layout_json(runtime_of(request).walls.layout(layout_id))
+    return runtime_of(request).walls.layout(layout_id)
 
 
 def _parse(data: dict[str, Any], source: str) -> Layout:
@@ -87,23 +131,33 @@ def _parse(data: dict[str, Any], source: str) -> Layout:
         raise _rejected(err) from None
 
 
-@router.post("/layouts/validate", summary="Check a layout without saving it")
+@router.post(
+    "/layouts/validate",
+    summary="Check a layout without saving it",
+    response_model=ValidationResult,
+)
 async def validate(
     request: Request, _: CanEdit, data: Annotated[dict[str, Any], Body()]
-) -> dict[str, Any]:
+) -> ValidationResult:
     """Every error and warning of a layout against the site's walls and cameras."""
     layout = _parse(data, "request")
     issues = runtime_of(request).walls.library.check(layout)
-    return {
-        "ok": not any(i.severity is Severity.ERROR for i in issues),
-        "issues": [_issue_json(i) for i in issues],
-    }
+    return ValidationResult(
+        ok=not any(i.severity is Severity.ERROR for i in issues),
+        issues=tuple(_issue(i) for i in issues),
+    )
 
 
-@router.post("/layouts", status_code=201, summary="Create a layout")
+@router.post(
+    "/layouts",
+    status_code=201,
+    summary="Create a layout",
+    response_model=Layout,
+    response_model_exclude_none=True,
+)
 async def create_layout(
     request: Request, who: CanEdit, data: Annotated[dict[str, Any], Body()]
-) -> dict[str, Any]:
+) -> Layout:
     """Store a new layout; refused whole with every error listed."""
     layout = _parse(data, "request")
     try:
@@ -112,16 +166,21 @@ async def create_layout(
         )
     except LayoutInvalid as err:
         raise _rejected(err) from None
-    return layout_json(saved)
+    return saved
 
 
-@router.put("/layouts/{layout_id}", summary="Replace a layout")
+@router.put(
+    "/layouts/{layout_id}",
+    summary="Replace a layout",
+    response_model=Layout,
+    response_model_exclude_none=True,
+)
 async def replace_layout(
     request: Request,
     layout_id: str,
     who: CanEdit,
     data: Annotated[dict[str, Any], Body()],
-) -> dict[str, Any]:
+) -> Layout:
     """Replace a layout; displays showing it redraw. The old one stays if invalid."""
     layout = _parse(data, "request")
     if layout.id != layout_id:
@@ -134,38 +193,16 @@ async def replace_layout(
         )
     except LayoutInvalid as err:
         raise _rejected(err) from None
-    return layout_json(saved)
+    return saved
 
 
-@router.delete("/layouts/{layout_id}", status_code=204, summary="Delete a layout")
+@router.delete(
+    "/layouts/{layout_id}",
+    status_code=204,
+    summary="Delete a layout",
+    response_class=Response,
+)
 async def delete_layout(request: Request, layout_id: str, who: CanEdit) -> Response:
     """Delete a layout no wall shows."""
     await runtime_of(request).walls.delete_layout(layout_id, who.name)
     return Response(status_code=204)
-
-
-@router.get("/audit", summary="The append-only audit log, newest first")
-async def audit(
-    request: Request,
-    _: CanAudit,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
-) -> dict[str, Any]:
-    """Who did what, when, from what to what, and why (O2)."""
-    entries = await runtime_of(request).store.list_audit(
-        limit=limit, before_id=before_id
-    )
-    return {
-        "entries": [
-            {
-                "id": e.id,
-                "at": e.at.isoformat() if e.at else None,
-                "actor": e.actor,
-                "action": e.action,
-                "target": e.target,
-                "cause": e.cause,
-                "detail": dict(e.detail),
-            }
-            for e in entries
-        ]
-    }

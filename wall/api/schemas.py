@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from layouts.content import StreamPref as StreamPreference
 from wall.platform.wire import WireModel
-from wall.walls.core.stream_choice import StreamPreference
 
 
 class WebRtcOffer(WireModel):

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import (
     APIRouter,
@@ -16,41 +16,35 @@ from fastapi import (
     WebSocket,
     WebSocketDisconnect,
 )
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from wall.api.deps import runtime_of
 from wall.api.schemas import WsPing, WsSubscribe
-from wall.metrics import render
-from wall.platform.auth import (
-    Forbidden,
-    Permission,
-    Principal,
-    Unauthorized,
-    authorize,
-    requires,
-)
-from wall.platform.health import overall
+from wall.api.sockets import accept_authorized
+from wall.platform.auth import Permission, Principal, Role, requires
+from wall.platform.health import HealthOut, Status, overall
+from wall.platform.metrics import render
+from wall.platform.wire import WireModel
 
 router = APIRouter(tags=["system"])
 
 
-@router.get("/healthz", summary="Service and component health (open)")
-async def healthz(request: Request) -> Response:
+@router.get(
+    "/healthz",
+    summary="Service and component health (open)",
+    responses={503: {"model": HealthOut, "description": "The service is down."}},
+)
+async def healthz(request: Request, response: Response) -> HealthOut:
     """Overall status plus one entry per component; 503 when down."""
     runtime = runtime_of(request)
     components = runtime.components()
     status = overall(components)
-    body = {
-        "status": status.value,
-        "uptime_s": round(time.monotonic() - runtime.started_monotonic_s, 1),
-        "components": {
-            c.name: {"status": c.status.value, **c.detail} for c in components
-        },
-    }
-    return Response(
-        json.dumps(body, ensure_ascii=False),
-        media_type="application/json",
-        status_code=503 if status.value == "down" else 200,
+    if status is Status.DOWN:
+        response.status_code = 503
+    return HealthOut(
+        status=status,
+        uptime_s=round(time.monotonic() - runtime.started_monotonic_s, 1),
+        components={c.name: c.to_wire() for c in components},
     )
 
 
@@ -60,19 +54,25 @@ async def metrics(request: Request) -> Response:
     runtime = runtime_of(request)
     if not runtime.settings.api.metrics_public:
         await requires(Permission.VIEW_AUDIT)(request)
-    return Response(render(runtime), media_type="text/plain; version=0.0.4")
+    return Response(
+        render(runtime.registry.metric_families), media_type="text/plain; version=0.0.4"
+    )
+
+
+class MeOut(WireModel):
+    """Who the token belongs to."""
+
+    name: str
+    role: Role
+    wall_id: str | None = Field(description="The wall a display token is bound to.")
 
 
 @router.get("/api/v1/me", summary="Who the token belongs to")
 async def me(
     principal: Annotated[Principal, Depends(requires(Permission.VIEW_CAMERAS))],
-) -> dict[str, Any]:
+) -> MeOut:
     """The caller's name, role and bound wall."""
-    return {
-        "name": principal.name,
-        "role": principal.role.value,
-        "wall_id": principal.wall_id,
-    }
+    return MeOut(name=principal.name, role=principal.role, wall_id=principal.wall_id)
 
 
 @router.websocket("/api/v1/ws")
@@ -82,21 +82,9 @@ async def events_ws(websocket: WebSocket) -> None:
     Authentication: ``?access_token=`` (browsers cannot set headers on a
     WebSocket). Each client has its own bounded queue (drop-oldest).
     """
-    runtime = runtime_of(websocket)
-    try:
-        principal = await runtime.authenticator.authenticate(
-            websocket.headers.get("authorization"),
-            websocket.query_params.get("access_token"),
-        )
-        authorize(principal, Permission.VIEW_CAMERAS)
-    except (Unauthorized, Forbidden) as err:
-        # accept, then close with a code: a browser sees close codes, not the
-        # HTTP status of a refused handshake
-        await websocket.accept()
-        code = 4401 if isinstance(err, Unauthorized) else 4403
-        await websocket.close(code=code, reason=str(err)[:120])
+    if await accept_authorized(websocket, Permission.VIEW_CAMERAS) is None:
         return
-    await websocket.accept()
+    runtime = runtime_of(websocket)
     sub = runtime.bus.subscribe(frozenset())
 
     async def sender() -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
@@ -14,18 +13,13 @@ from pydantic import Field, ValidationError
 from layouts.schema import TileContent
 from wall.api.deps import runtime_of
 from wall.api.schemas import WebRtcOffer
-from wall.platform.auth import (
-    Forbidden,
-    Permission,
-    Principal,
-    Unauthorized,
-    authorize,
-    requires,
-)
+from wall.api.sockets import accept_authorized
+from wall.platform.auth import Permission, Principal, authorize, requires
 from wall.platform.wire import WireModel
 from wall.walls.core.wall_state import Transition
 from wall.walls.displays import Display
 from wall.walls.panels.compositor import mpegts_chunks
+from wall.walls.render import WallDetail
 
 router = APIRouter(prefix="/api/v1", tags=["walls"])
 
@@ -56,13 +50,41 @@ class DisplayApplied(WireModel):
     at_ms: float = Field(gt=0, description="Epoch milliseconds when it was drawn.")
 
 
-def _result(t: Transition[TileContent]) -> dict[str, Any]:
-    return {
-        "outcome": t.outcome.value,
-        "revision": t.state.revision,
-        "active_layout_id": t.state.active_layout_id,
-        "display_changed": t.display_changed,
-    }
+class CommandResult(WireModel):
+    """What a wall command did."""
+
+    outcome: str = Field(description="applied, queued, tile_set, no_op, ...")
+    revision: int = Field(description="The wall's revision afterwards (W5).")
+    active_layout_id: str | None
+    display_changed: bool = Field(description="Whether displays redraw.")
+
+
+class WallSummary(WireModel):
+    """One configured wall."""
+
+    id: str
+    name: str
+    rows: int
+    cols: int
+    canvas_wh: tuple[int, int]
+    revision: int
+    active_layout_id: str | None
+    displays: int = Field(description="Displays connected now.")
+
+
+class WallList(WireModel):
+    """Every configured wall."""
+
+    walls: tuple[WallSummary, ...]
+
+
+def _result(t: Transition[TileContent]) -> CommandResult:
+    return CommandResult(
+        outcome=t.outcome.value,
+        revision=t.state.revision,
+        active_layout_id=t.state.active_layout_id,
+        display_changed=t.display_changed,
+    )
 
 
 CanView = Annotated[Principal, Depends(requires(Permission.VIEW_CAMERAS))]
@@ -70,74 +92,100 @@ CanSwitch = Annotated[Principal, Depends(requires(Permission.SWITCH_LAYOUTS))]
 CanPush = Annotated[Principal, Depends(requires(Permission.PUSH_TILES))]
 
 
-@router.get("/walls", summary="List walls with their active layouts")
-async def list_walls(request: Request, _: CanView) -> dict[str, Any]:
+@router.get(
+    "/walls", summary="List walls with their active layouts", response_model=WallList
+)
+async def list_walls(request: Request, _: CanView) -> WallList:
     """Every configured wall."""
     svc = runtime_of(request).walls
-    return {
-        "walls": [
-            {
-                "id": w.id,
-                "name": w.name,
-                "rows": w.rows,
-                "cols": w.cols,
-                "canvas_wh": [w.canvas_w_px, w.canvas_h_px],
-                "revision": svc.states[w.id].revision,
-                "active_layout_id": svc.states[w.id].active_layout_id,
-                "displays": len(svc.observed(w.id)),
-            }
+    return WallList(
+        walls=tuple(
+            WallSummary(
+                id=w.id,
+                name=w.name,
+                rows=w.rows,
+                cols=w.cols,
+                canvas_wh=(w.canvas_w_px, w.canvas_h_px),
+                revision=svc.states[w.id].revision,
+                active_layout_id=svc.states[w.id].active_layout_id,
+                displays=len(svc.observed(w.id)),
+            )
             for w in svc.walls.values()
-        ]
-    }
+        )
+    )
 
 
-@router.get("/walls/{wall_id}", summary="A wall's desired state and its displays")
-async def get_wall(request: Request, wall_id: str, _: CanView) -> dict[str, Any]:
+@router.get(
+    "/walls/{wall_id}",
+    summary="A wall's desired state and its displays",
+    response_model=WallDetail,
+)
+async def get_wall(request: Request, wall_id: str, _: CanView) -> WallDetail:
     """The desired state (with a monotonic revision) and what displays applied."""
     svc = runtime_of(request).walls
-    return {**svc.render(wall_id), "observed": svc.observed(wall_id)}
+    return WallDetail(**dict(svc.render(wall_id)), observed=svc.observed(wall_id))
 
 
-@router.post("/walls/{wall_id}/layout", summary="Switch the wall's layout")
+@router.post(
+    "/walls/{wall_id}/layout",
+    summary="Switch the wall's layout",
+    response_model=CommandResult,
+)
 async def switch_layout(
     request: Request, wall_id: str, body: SwitchLayout, who: CanSwitch
-) -> dict[str, Any]:
+) -> CommandResult:
     """Activate a layout on the whole wall (or its scoped panels)."""
     svc = runtime_of(request).walls
     return _result(await svc.activate(wall_id, body.layout_id, who.name))
 
 
-@router.put("/walls/{wall_id}/tiles/{tile_id}", summary="Push content into a tile")
+@router.put(
+    "/walls/{wall_id}/tiles/{tile_id}",
+    summary="Push content into a tile",
+    response_model=CommandResult,
+)
 async def push_tile(
     request: Request, wall_id: str, tile_id: str, body: PushTileBody, who: CanPush
-) -> dict[str, Any]:
+) -> CommandResult:
     """Override a tile of the active layout (e.g. drop a camera into it)."""
     svc = runtime_of(request).walls
     return _result(await svc.push_tile(wall_id, tile_id, body.content, who.name))
 
 
-@router.delete("/walls/{wall_id}/tiles/{tile_id}", summary="Clear a tile override")
+@router.delete(
+    "/walls/{wall_id}/tiles/{tile_id}",
+    summary="Clear a tile override",
+    response_model=CommandResult,
+)
 async def clear_tile(
     request: Request, wall_id: str, tile_id: str, who: CanPush
-) -> dict[str, Any]:
+) -> CommandResult:
     """The tile shows its layout's own content again."""
     svc = runtime_of(request).walls
     return _result(await svc.clear_tile(wall_id, tile_id, who.name))
 
 
-@router.post("/walls/{wall_id}/tiles/{tile_id}/back", summary="Previous tile content")
+@router.post(
+    "/walls/{wall_id}/tiles/{tile_id}/back",
+    summary="Previous tile content",
+    response_model=CommandResult,
+)
 async def tile_back(
     request: Request, wall_id: str, tile_id: str, who: CanPush
-) -> dict[str, Any]:
+) -> CommandResult:
     """Restore the tile's previous content (up to 8 steps, W10)."""
     svc = runtime_of(request).walls
     return _result(await svc.tile_back(wall_id, tile_id, who.name))
 
 
-@router.post("/walls/{wall_id}/revert", summary="Revert a caused activation")
+@router.post(
+    "/walls/{wall_id}/revert",
+    summary="Revert a caused activation",
+    response_model=CommandResult,
+)
 async def revert(
     request: Request, wall_id: str, body: RevertBody, who: CanSwitch
-) -> dict[str, Any]:
+) -> CommandResult:
     """Undo what an activation with ``cause_ref`` put on the wall (revert stack)."""
     svc = runtime_of(request).walls
     return _result(await svc.revert(wall_id, body.cause_ref, who.name))
@@ -171,25 +219,22 @@ async def display_feed(websocket: WebSocket, wall_id: str) -> None:
     Query: ``access_token``, ``panel=ROW,COL`` (or an index) for a
     one-panel display, and ``viewport=WxH``, the display's drawing area in
     device pixels (camera tiles take the streams that fit it; default: a
-    full-size panel). The display answers ``{"type": "applied", "revision",
+    full-size panel). Messages: ``wall_state`` (the render) and, after each
+    render and at every tour step, one ``tour`` per touring tile with the
+    camera it shows now (T6). The display answers ``{"type": "applied", "revision",
     "at_ms"}`` once it has drawn a revision.
     """
     runtime = runtime_of(websocket)
-    await websocket.accept()
+    principal = await accept_authorized(
+        websocket, Permission.VIEW_CAMERAS, wall_id=wall_id
+    )
+    if principal is None:
+        return
     try:
-        principal = await runtime.authenticator.authenticate(
-            websocket.headers.get("authorization"),
-            websocket.query_params.get("access_token"),
-        )
-        authorize(principal, Permission.VIEW_CAMERAS, wall_id=wall_id)
         wall = runtime.walls.wall(wall_id)
         panel = _panel(websocket.query_params.get("panel"), wall.cols)
         viewport = _viewport(websocket.query_params.get("viewport"))
         display = runtime.walls.attach_display(wall_id, panel, principal.name, viewport)
-    except (Unauthorized, Forbidden) as err:
-        code = 4401 if isinstance(err, Unauthorized) else 4403
-        await websocket.close(code=code, reason=str(err)[:120])
-        return
     except Exception as err:  # unknown wall or panel, malformed panel
         await websocket.close(code=4404, reason=str(err)[:120])
         return
@@ -210,14 +255,10 @@ class _DisplayClosed(Exception):
 
 
 async def _send_renders(websocket: WebSocket, display: Display) -> None:
-    while (render := await display.next_render()) is not None:
-        message = {
-            "type": "wall_state",
-            "display_id": display.display_id,
-            "panel": display.panel,
-            **render,
-        }
-        await websocket.send_text(json.dumps(message, ensure_ascii=False))
+    # a render ("wall_state") first, then the state of each touring tile
+    # ("tour"), again at every tour step
+    while (message := await display.next_message()) is not None:
+        await websocket.send_text(message.model_dump_json())
     raise _DisplayClosed
 
 
@@ -251,6 +292,7 @@ CanWatch = Annotated[Principal, Depends(requires(Permission.VIEW_LIVE))]
 @router.post(
     "/walls/{wall_id}/panels/{index}/webrtc",
     summary="Watch one panel as one composed stream (SDP offer → answer)",
+    response_model=PanelAnswer,
 )
 async def panel_webrtc(
     request: Request, wall_id: str, index: int, offer: WebRtcOffer, who: CanWatch

@@ -1,7 +1,9 @@
 """Reading a YAML config file into :class:`wall.config.settings.Settings`.
 
 Errors name the key path *and* the line of the file, and never echo the
-offending value (it may be a password).
+offending value (it may be a password). The YAML itself is read by
+:func:`layouts.yaml_document.read_yaml`, the project's one YAML reader: the
+same line numbers and the same refusal of duplicate keys as layout files.
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from layouts.yaml_document import (
+    YamlDocument,
+    YamlProblem,
+    YamlRefused,
+    dotted_path,
+    read_yaml,
+)
 from wall.config.settings import Settings
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -45,27 +53,12 @@ class ConfigError(Exception):
         )
 
 
-def _line_index(
-    node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]
-) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[(*path, key)] = key_node.start_mark.line + 1
-            _line_index(value_node, (*path, key), out)
-            out[(*path, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_index(item, (*path, i), out)
-
-
 def _expand_env(
     value: Any,
     path: tuple[str | int, ...],
     env: Mapping[str, str],
     issues: list[ConfigIssue],
-    lines: dict[tuple[str | int, ...], int],
+    document: YamlDocument,
 ) -> Any:
     if isinstance(value, str):
 
@@ -74,8 +67,8 @@ def _expand_env(
             if name not in env:
                 issues.append(
                     ConfigIssue(
-                        _dotted(path),
-                        lines.get(path),
+                        dotted_path(path),
+                        document.lines.get(path),
                         f"environment variable {name} is not set",
                     )
                 )
@@ -85,31 +78,22 @@ def _expand_env(
         return _ENV_REF.sub(repl, value)
     if isinstance(value, dict):
         return {
-            k: _expand_env(v, (*path, k), env, issues, lines) for k, v in value.items()
+            k: _expand_env(v, (*path, k), env, issues, document)
+            for k, v in value.items()
         }
     if isinstance(value, list):
         return [
-            _expand_env(v, (*path, i), env, issues, lines) for i, v in enumerate(value)
+            _expand_env(v, (*path, i), env, issues, document)
+            for i, v in enumerate(value)
         ]
     return value
 
 
-def _dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        out += (
-            f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-        )
-    return out
-
-
-def _nearest_line(
-    path: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
-) -> int | None:
-    for cut in range(len(path), -1, -1):
-        if path[:cut] in lines:
-            return lines[path[:cut]]
-    return None
+def _yaml_issue(problem: YamlProblem) -> ConfigIssue:
+    message = problem.message
+    if problem.kind == "syntax":
+        message = f"YAML syntax: {message}"
+    return ConfigIssue(dotted_path(problem.path), problem.line, message)
 
 
 def parse_settings(
@@ -127,33 +111,23 @@ def parse_settings(
     """
     env = os.environ if env is None else env
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(err, "problem", None) or "invalid YAML"
-        raise ConfigError(
-            source, [ConfigIssue("", line, f"YAML syntax: {problem}")]
-        ) from err
-    if data is None:
-        data = {}
+        document = read_yaml(text)
+    except YamlRefused as err:
+        raise ConfigError(source, [_yaml_issue(p) for p in err.problems]) from err
+    data = {} if document.data is None else document.data
     if not isinstance(data, dict):
         raise ConfigError(
             source, [ConfigIssue("", 1, "the top level must be a mapping")]
         )
-    lines: dict[tuple[str | int, ...], int] = {}
-    if node is not None:
-        _line_index(node, (), lines)
     issues: list[ConfigIssue] = []
-    data = _expand_env(data, (), env, issues, lines)
+    data = _expand_env(data, (), env, issues, document)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as err:
         for e in err.errors(include_input=False, include_url=False):
             path = tuple(e["loc"])
             issues.append(
-                ConfigIssue(_dotted(path), _nearest_line(path, lines), e["msg"])
+                ConfigIssue(dotted_path(path), document.line_of(path), e["msg"])
             )
         raise ConfigError(source, issues) from None
     if issues:

@@ -6,17 +6,17 @@ passed by constructor to every component.
 
 from __future__ import annotations
 
-from datetime import time
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, model_validator
 
 from devices.cameras.config import CameraConfig, StreamPolicy
 from devices.mqtt.publisher import MqttPublisherConfig
-from layouts.schema import WallSpec
 from wall.detection.settings import DetectionSettings
+from wall.live.settings import WebRtcSettings
+from wall.platform.auth import AuthSettings
 from wall.platform.wire import WireModel
+from wall.walls.settings import WallSettings
 
 
 class ApiSettings(WireModel):
@@ -56,34 +56,6 @@ class StorageSettings(WireModel):
                 "database_url must start with sqlite:/// (PostgreSQL is planned)"
             )
         return self
-
-
-class IceServer(WireModel):
-    """A STUN or TURN server handed to aiortc (none by default: no internet)."""
-
-    urls: list[str] = Field(min_length=1)
-    username: str | None = None
-    credential: str | None = None
-
-
-class WebRtcSettings(WireModel):
-    """Live-view relay."""
-
-    ice_servers: tuple[IceServer, ...] = Field(
-        (), description="STUN/TURN servers; empty means host candidates only."
-    )
-    max_viewers: int = Field(
-        64, ge=1, le=4096, description="Concurrent WebRTC viewers."
-    )
-
-
-class AuthSettings(WireModel):
-    """Authentication."""
-
-    admin_token_env: str | None = Field(
-        "CITYWALL_ADMIN_TOKEN",
-        description="Env variable whose value, if set, is accepted as an admin token.",
-    )
 
 
 class ModelSettings(WireModel):
@@ -128,43 +100,6 @@ class MqttSettings(WireModel):
             outbox_max=self.outbox_max,
             status_topic=self.status_topic,
         )
-
-
-class ScheduleWindowSettings(WireModel):
-    """A weekly window during which a wall shows a layout (e.g. night duty)."""
-
-    name: str = Field(min_length=1, description="Shown in the audit log.")
-    layout_id: str
-    weekdays: tuple[int, ...] = Field(
-        (1, 2, 3, 4, 5, 6, 7), description="ISO weekdays the window starts on (1=Mon)."
-    )
-    start: time = Field(description="Local start time, e.g. 22:00.")
-    end: time = Field(description="Local end time; before start means next day.")
-
-    @model_validator(mode="after")
-    def _weekdays(self) -> ScheduleWindowSettings:
-        if not self.weekdays or any(d < 1 or d > 7 for d in self.weekdays):
-            raise ValueError("weekdays must be ISO weekday numbers 1-7")
-        return self
-
-
-class WallSettings(WallSpec):
-    """A physical wall, its default layout and its schedule."""
-
-    default_layout: str | None = Field(
-        None, description="Layout shown on first start and when a window ends."
-    )
-    schedule_tz: str = Field("Asia/Shanghai", description="IANA zone of the windows.")
-    schedule: tuple[ScheduleWindowSettings, ...] = ()
-    composite_fps: float = Field(12.0, gt=0, le=30, description="Panel mosaic fps.")
-
-    @model_validator(mode="after")
-    def _zone(self) -> WallSettings:
-        try:
-            ZoneInfo(self.schedule_tz)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown time zone {self.schedule_tz!r}") from err
-        return self
 
 
 class Settings(WireModel):

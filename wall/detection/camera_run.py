@@ -26,7 +26,7 @@ from vision.motion import MotionState
 from vision.tracker import TrackerState, update_tracks
 from vision.types import Detection, xyxy_array
 from vision.zones import count_in_zones
-from wall.detection.events import DetectionChange
+from wall.detection.core import DetectionChange
 from wall.detection.settings import CameraPlan
 
 __all__ = ["CameraRun", "FrameSource", "step_rules"]

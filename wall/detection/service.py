@@ -5,18 +5,20 @@ sub stream on its own thread into a latest-frame mailbox. The scheduler (one
 task on the loop) takes each camera's newest frame at ``analysis_fps``
 (latest-frame-wins); a frame older than ``max_frame_age_s`` is never analysed
 and flags the camera ``lagging`` (X4). Due frames are batched *across*
-cameras. Conversion to BGR, letterbox (into the smallest stride-aligned
-canvas when the model's input size is dynamic) and postprocessing run in one
-worker thread and ``session.run`` alone in a pool of ``workers`` threads (HS8),
-each call single-threaded by default: parallel batches keep the cores busy
-without onnxruntime's intra-op spin-waiting. Up to twice as many batches as
-workers, plus one, are in flight, so a worker finds the next batch ready.
-Results come back to the loop, where the tracker, zone counts and the crowding
-/ intrusion / loitering state machines step
+cameras and run by :class:`~wall.detection.batches.BatchRunner` (BGR,
+letterbox and postprocessing on one prep thread, ``session.run`` alone in a
+pool of ``workers`` threads, HS8). Up to twice as many batches as workers,
+plus one, are in flight, so a worker finds the next batch ready. Results
+come back to the loop, where the tracker, zone counts and the crowding /
+intrusion / loitering state machines step
 (:func:`~wall.detection.camera_run.step_rules`); their changes go to
 :class:`~wall.detection.events.DetectionEvents` (alarms, records, bus, MQTT,
-snapshots). A model that cannot load leaves the service running with the
-detector ``unavailable`` and video untouched (X1).
+snapshots), and each camera's live analysis goes on the bus
+(``detection.analysis``, about 4 a second at most). Conditional intrusion
+rules read the arming conditions through
+:class:`~wall.detection.arming.ArmingConditions`. A model that cannot load
+leaves the service running with the detector ``unavailable`` and video
+untouched (X1).
 """
 
 from __future__ import annotations
@@ -26,12 +28,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,27 +43,28 @@ from devices.cameras.decoder import DecodedFrame, FrameDecoder
 from devices.cameras.fleet import CameraFleet
 from vision.errors import InferenceFailed, ManifestInvalid, ModelUnavailable
 from vision.hazards import IntrusionRule
-from vision.manifest import load_manifests
-from vision.motion import MotionState
-from vision.onnx.session import ModelSession, SessionOptions
-from vision.pipeline import DetectionPipeline
 from vision.types import Detection
-from wall.config.settings import ModelSettings
+from wall.detection.alarm_sink import AlarmSink
+from wall.detection.analysis import CameraAnalysis, CameraState, camera_analysis
+from wall.detection.arming import ArmingConditions
+from wall.detection.batches import BatchRunner
 from wall.detection.camera_run import CameraRun, FrameSource, step_rules
-from wall.detection.events import (
-    AlarmSink,
+from wall.detection.core import (
+    AnalysisThrottle,
     DetectionChange,
-    DetectionEvents,
     FrameContext,
-    MessagePublisher,
-    alarm_severity,
+    originator,
 )
-from wall.detection.frames import PreparedFrames, prepare_frames
+from wall.detection.events import DetectionEvents, MessagePublisher
+from wall.detection.model import ModelPaths, open_model
+from wall.detection.repository import SqliteDetectionRepository
 from wall.detection.settings import DetectionSettings, camera_plan
+from wall.detection.status import detector_health
+from wall.detection.topics import DETECTION_ANALYSIS
+from wall.platform.clock import utc_now
 from wall.platform.event_bus import EventBus
-from wall.platform.health import ComponentHealth, Status
-from wall.platform.store.sqlite import Store
-from wall.platform.wire import JsonValue
+from wall.platform.health import ComponentHealth
+from wall.platform.store.protocols import KeyValueRows
 
 __all__ = ["CameraRun", "DetectionService", "FrameSource", "SourceFactory"]
 
@@ -70,6 +72,7 @@ log = logging.getLogger(__name__)
 
 LAG_HOLD_S = 5.0  # a camera stays 'lagging' this long after a stale frame
 NO_FRAME_POLL_S = 0.01  # look again this soon when a due camera has no new frame
+ANALYSIS_INTERVAL_S = 0.25  # live analysis on the bus: about 4 a second per camera
 
 
 SourceFactory = Callable[[CameraStream], AbstractAsyncContextManager[FrameSource]]
@@ -85,12 +88,13 @@ class DetectionService:
         settings: The ``detection:`` section.
         models: Where manifests and weights are.
         fleet: The started camera fleet.
-        store: Event records, conditions and the audit log.
-        bus: Internal event bus (``detection.event``, ``detection.condition``).
+        store: The platform store's rows, for the event records.
+        bus: Internal event bus (``detection.event``, ``detection.analysis``).
         alarms: The alarm service, if any.
         mqtt: Outbound MQTT, if any.
+        conditions: The arming conditions (None: none ever holds).
         source_factory: Frame source per stream (a ``FrameDecoder`` by default).
-        severity_of: Maps a severity name to the alarm model's value.
+        severity_of: Maps a severity name to the alarm service's value.
         clock: Monotonic clock in seconds (the decoders' time base).
         wall_clock: Current UTC time.
         snapshot_dir: Where event JPEGs are kept (None: the newest in memory).
@@ -99,20 +103,21 @@ class DetectionService:
     def __init__(
         self,
         settings: DetectionSettings,
-        models: ModelSettings,
+        models: ModelPaths,
         fleet: CameraFleet,
-        store: Store,
+        store: KeyValueRows,
         bus: EventBus,
         *,
         alarms: AlarmSink | None = None,
         mqtt: MessagePublisher | None = None,
+        conditions: ArmingConditions | None = None,
         source_factory: SourceFactory = FrameDecoder,
-        severity_of: Callable[[str], object] = alarm_severity,
+        severity_of: Callable[[str], object] = str,
         clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: Callable[[], datetime] = utc_now,
         snapshot_dir: Path | None = None,
     ) -> None:
-        self.settings, self.models, self.fleet = settings, models, fleet
+        self.settings, self.models, self.fleet, self.bus = settings, models, fleet, bus
         self._source_factory, self._clock = source_factory, clock
         self.state: Literal["not_configured", "starting", "ok", "unavailable"] = (
             "starting" if settings.enabled and settings.cameras else "not_configured"
@@ -121,14 +126,11 @@ class DetectionService:
         self.cameras = {
             cid: CameraRun(camera_plan(cid, cs)) for cid, cs in settings.cameras.items()
         }
-        arms: dict[str, list[str]] = {}
-        for cam in self.cameras.values():
-            for h in cam.plan.hazards:
-                if isinstance(h.rule, IntrusionRule) and h.rule.condition:
-                    origin = f"camera:{cam.plan.camera_id}/zone:{h.zone_id}"
-                    arms.setdefault(h.rule.condition, []).append(origin)
+        self.conditions = conditions
+        if conditions is not None:
+            self._declare_arms(conditions)
         self.events = DetectionEvents(
-            store,
+            SqliteDetectionRepository(store),
             bus,
             max_events=settings.max_events,
             snapshots=settings.snapshots,
@@ -136,21 +138,45 @@ class DetectionService:
             snapshot_dir=snapshot_dir,
             alarms=alarms,
             mqtt=mqtt,
-            arms=arms,
             severity_of=severity_of,
             clock=clock,
             wall_clock=wall_clock,
         )
-        self.pipeline: DetectionPipeline | None = None
-        self.session: ModelSession | None = None
-        self.model_identity: dict[str, JsonValue] = {}
-        self._prep: ThreadPoolExecutor | None = None  # BGR, letterbox, postprocess
-        self._infer: ThreadPoolExecutor | None = None  # session.run only
+        self.runner: BatchRunner | None = None
+        self.model_identity: dict[str, str] = {}
         self._stack = AsyncExitStack()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._in_flight = 0
-        self.batches, self.failures, self.inference_s = 0, 0, 0.0
+        self._analysis = AnalysisThrottle(ANALYSIS_INTERVAL_S)
+        self.failures = 0
+
+    def _declare_arms(self, conditions: ArmingConditions) -> None:
+        """Tell the conditions which intrusion rules each one arms."""
+        arms: dict[str, list[str]] = {}
+        for cam in self.cameras.values():
+            for h in cam.plan.hazards:
+                if isinstance(h.rule, IntrusionRule) and h.rule.condition:
+                    origin = originator(cam.plan.camera_id, h.zone_id)
+                    arms.setdefault(h.rule.condition, []).append(origin)
+        for name, origins in arms.items():
+            conditions.declare_arms(name, origins)
+
+    @property
+    def batches(self) -> int:
+        """Inference calls made."""
+        return 0 if self.runner is None else self.runner.batches
+
+    @property
+    def inference_s(self) -> float:
+        """Seconds spent in ``session.run``, summed."""
+        return 0.0 if self.runner is None else self.runner.inference_s
+
+    @property
+    def letterbox(self) -> str:
+        """The letterbox in use: ``fit`` needs a model with a dynamic input size."""
+        fit = self.runner is not None and self.runner.pipeline.stride
+        return "fit" if fit else "square"
 
     # ---- lifecycle --------------------------------------------------------------
     async def __aenter__(self) -> DetectionService:
@@ -158,30 +184,19 @@ class DetectionService:
             self.reason = "detection is disabled or has no cameras"
             return self
         await self.events.load()
+        classes = set().union(*(c.plan.classes for c in self.cameras.values()))
         try:
-            self.pipeline, session = await asyncio.to_thread(self._open_model)
+            model = await asyncio.to_thread(
+                open_model, self.settings, self.models, classes
+            )
         except (ModelUnavailable, ManifestInvalid, ValueError) as err:
             self.state, self.reason = "unavailable", str(err)
             log.error("detector[%s] unavailable: %s", self.settings.model, err)
             return self
-        self.session, identity = session, session.identity
-        self.model_identity = {"name": identity.name, "version": identity.version,
-                               "sha256": identity.sha256,
-                               "file_sha256": session.sha256}  # fmt: skip
-        self._prep = ThreadPoolExecutor(1, thread_name_prefix="detector-prep")
-        self._infer = ThreadPoolExecutor(
-            self.settings.workers, thread_name_prefix="detector"
-        )
+        self.model_identity = model.identity
+        self.runner = BatchRunner(model, self.settings)
         try:
-            for cid, cam in self.cameras.items():
-                camera = self.fleet.cameras.get(cid)
-                if camera is None:
-                    log.warning("detector: camera[%s] is not configured", cid)
-                    continue
-                stream = camera.stream(StreamRole.SUB)
-                cam.role, cam.due_s = stream.key.role.value, self._clock()
-                source = self._source_factory(stream)
-                cam.source = await self._stack.enter_async_context(source)
+            await self._open_sources()
         except BaseException:
             await self.aclose()
             raise
@@ -191,27 +206,17 @@ class DetectionService:
                  len(self.cameras))  # fmt: skip
         return self
 
-    def _open_model(self) -> tuple[DetectionPipeline, ModelSession]:
-        """Worker thread: find the manifest, build the pipeline, open and warm up."""
-        s = self.settings
-        manifests = load_manifests(self.models.manifests_dir)
-        manifest = next((m for m in manifests if m.name == s.model), None)
-        if manifest is None:
-            raise ModelUnavailable(s.model, f"no manifest named {s.model!r}")
-        classes = set().union(*(c.plan.classes for c in self.cameras.values()))
-        options = SessionOptions(intra_op_threads=s.threads)
-        session = ModelSession.open(manifest, self.models.cache_dir, options)
-        fit = s.letterbox == "fit" and session.dynamic_size
-        if s.letterbox == "fit" and not fit:
-            log.info("detector[%s] input size is fixed: letterboxing into the "
-                     "full square", s.model)  # fmt: skip
-        pipeline = DetectionPipeline(
-            manifest,
-            score_threshold=s.score_threshold,
-            classes=classes or None,
-            fit_canvas=fit,
-        )
-        return pipeline, session
+    async def _open_sources(self) -> None:
+        """Open the sub-stream frame source of every analysed camera."""
+        for cid, cam in self.cameras.items():
+            camera = self.fleet.cameras.get(cid)
+            if camera is None:
+                log.warning("detector: camera[%s] is not configured", cid)
+                continue
+            stream = camera.stream(StreamRole.SUB)
+            cam.role, cam.due_s = stream.key.role.value, self._clock()
+            source = self._source_factory(stream)
+            cam.source = await self._stack.enter_async_context(source)
 
     async def __aexit__(
         self,
@@ -227,13 +232,11 @@ class DetectionService:
             self._task.cancel()
             await asyncio.wait([self._task])  # absorbs its cancellation, not ours
             self._task = None
-        for pool in (self._prep, self._infer):
-            if pool is not None:  # a batch in progress finishes first
-                await asyncio.to_thread(pool.shutdown, True)
-        self._prep = self._infer = None
+        if self.runner is not None:
+            await self.runner.aclose()
         await self._stack.aclose()
 
-    # ---- scheduling and inference -------------------------------------------------
+    # ---- scheduling -------------------------------------------------------------
     async def _schedule(self) -> None:
         period = 1.0 / self.settings.analysis_fps
         size = self.settings.batch_size
@@ -247,6 +250,7 @@ class DetectionService:
             while True:
                 self._wake.clear()
                 now = self._clock()
+                self._publish_analyses(now)
                 ready = self._due_frames(now)
                 while ready and self._in_flight < max_in_flight:
                     chunk, ready = ready[:size], ready[size:]
@@ -290,52 +294,13 @@ class DetectionService:
         cam.lagging_until_s = now + LAG_HOLD_S
         return False
 
-    def _prepare(
-        self, frames: list[DecodedFrame], gates: list[MotionState]
-    ) -> PreparedFrames:
-        """Prep thread: BGR, motion gate, and one letterboxed batch of the rest."""
-        if self.pipeline is None:
-            raise InferenceFailed(self.settings.model, "model not loaded")
-        gating = self.settings.motion_gating
-        rule = gating.rule() if gating.enabled else None
-        return prepare_frames(self.pipeline, frames, gates, rule)
-
-    def _run(self, tensor: NDArray[np.float32]) -> tuple[NDArray[np.float32], float]:
-        """Inference thread: one batched run and nothing else (runs back to back)."""
-        if self.session is None:
-            raise InferenceFailed(self.settings.model, "model not loaded")
-        t0 = time.perf_counter()
-        return self.session.run(tensor), time.perf_counter() - t0
-
     async def _batch(self, chunk: list[tuple[CameraRun, DecodedFrame]]) -> None:
-        loop = asyncio.get_running_loop()
+        """Run one batch, step the rules of its frames, emit their changes."""
         changes: list[tuple[DetectionChange, FrameContext]] = []
         try:
-            frames = [f for _, f in chunk]
-            gates = [cam.motion for cam, _ in chunk]
-            ready = await loop.run_in_executor(self._prep, self._prepare, frames, gates)
-            batch, inferred = ready.batch, []
-            if batch is not None:
-                out, seconds = await loop.run_in_executor(
-                    self._infer, self._run, batch.tensor
-                )
-                if self.pipeline is None:
-                    raise InferenceFailed(self.settings.model, "model not loaded")
-                post = self.pipeline.postprocess
-                inferred = await loop.run_in_executor(
-                    self._prep, post, out, batch.infos
-                )
-                self.batches += 1
-                self.inference_s += seconds
-            fresh = iter(inferred)
-            results = []
-            for (cam, _), gate, ran in zip(
-                chunk, ready.gates, ready.inferred, strict=True
-            ):
-                # an unchanged picture: the last detections still describe it
-                results.append(next(fresh) if ran else cam.detections)
-                cam.motion = gate
-            for (cam, frame), bgr, dets in zip(chunk, ready.bgrs, results, strict=True):
+            if self.runner is None:
+                raise InferenceFailed(self.settings.model, "model not loaded")
+            for (cam, frame), bgr, dets in await self.runner.run(chunk):
                 stepped = self._step(cam, frame, bgr, dets)
                 changes.extend((c, self._context(cam, c.zone_id)) for c in stepped)
         except InferenceFailed as err:
@@ -368,7 +333,8 @@ class DetectionService:
         if not self._fresh(cam, now - frame.received_monotonic_s, now):
             return []
         t = frame.received_monotonic_s  # arrival time: the rules' clock
-        changes = step_rules(cam, dets, t, self.events.active_conditions)
+        armed = frozenset() if self.conditions is None else self.conditions.active()
+        changes = step_rules(cam, dets, t, armed)
         cam.frame_bgr, cam.detections = bgr, dets
         cam.analysed += 1
         cam.rate.add(now, 0)
@@ -381,8 +347,17 @@ class DetectionService:
                             zone.polygon_px, cam.frame_bgr, cam.detections,
                             self.model_identity)  # fmt: skip
 
+    def _publish_analyses(self, now: float) -> None:
+        """Each analysed camera's live analysis on the bus, when due."""
+        for camera_id, cam in self.cameras.items():
+            if cam.source is None:
+                continue
+            marker = (cam.analysed, cam.stale, cam.lagging_until_s >= now)
+            if self._analysis.due(camera_id, marker, now):
+                self.bus.emit(DETECTION_ANALYSIS, self.analysis(camera_id))
+
     # ---- queries (API, health) --------------------------------------------------
-    def camera_state(self, camera_id: str) -> str:
+    def camera_state(self, camera_id: str) -> CameraState:
         """``unavailable``, ``not_analysed``, ``waiting``, ``lagging`` or ``ok``."""
         cam = self.cameras[camera_id]
         if self.state != "ok":
@@ -397,32 +372,16 @@ class DetectionService:
         """Frames of a camera analysed per second over the last few seconds."""
         return self.cameras[camera_id].rate.fps(self._clock())
 
+    def analysis(self, camera_id: str) -> CameraAnalysis:
+        """The live analysis of an analysed camera (KeyError for another)."""
+        return camera_analysis(
+            self.cameras[camera_id],
+            self.camera_state(camera_id),
+            self.reason,
+            self.fps_analysed(camera_id),
+            lambda zone_id: self.events.active_alarms(camera_id, zone_id),
+        )
+
     def health(self) -> ComponentHealth:
         """The ``detector`` component: ok, unavailable, lagging or not_configured."""
-        detail: dict[str, Any] = {"state": self.state, "reason": self.reason}
-        if self.state == "not_configured":
-            return ComponentHealth("detector", Status.NOT_CONFIGURED, detail)
-        if self.state != "ok":
-            return ComponentHealth("detector", Status.DEGRADED, detail)
-        detail |= {
-            "model": self.settings.model,
-            # the letterbox in use: "fit" needs a model with a dynamic input size
-            "letterbox": "fit" if self.pipeline and self.pipeline.stride else "square",
-            "cameras": len(self.cameras),
-            "fps_analysed": round(sum(map(self.fps_analysed, self.cameras)), 2),
-            "batches": self.batches,
-            "frames_skipped_unchanged": sum(
-                c.motion.skipped for c in self.cameras.values()
-            ),
-            "inference_failures": self.failures,
-            "mean_batch_ms": round(1000 * self.inference_s / max(1, self.batches), 1),
-        }
-        lagging = sorted(c for c in self.cameras if self.camera_state(c) == "lagging")
-        if not lagging:
-            return ComponentHealth("detector", Status.OK, detail)
-        detail |= {
-            "state": "lagging",
-            "reason": f"frames older than {self.settings.max_frame_age_s:g} s skipped",
-            "lagging_cameras": lagging,
-        }
-        return ComponentHealth("detector", Status.DEGRADED, detail)
+        return detector_health(self)

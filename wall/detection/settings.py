@@ -21,6 +21,7 @@ from vision.density import CrowdingRule
 from vision.hazards import IntrusionRule, LoiteringRule
 from vision.motion import MotionRule
 from vision.zones import Zone, polygon_area_px
+from wall.conditions.core import CONDITION_NAME_PATTERN
 from wall.platform.wire import WireModel
 
 __all__ = [
@@ -41,8 +42,6 @@ __all__ = [
 
 SeverityName = Literal["critical", "major", "minor", "warning", "indeterminate"]
 """Alarm severities, lower-case names of the alarm model's ``Severity`` members."""
-CONDITION_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-"""Allowed names of arming conditions (e.g. ``flood_warning``)."""
 _ID = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 _CONDITION = Annotated[str, StringConstraints(pattern=CONDITION_NAME_PATTERN)]
 _LABELS = Annotated[tuple[str, ...], Field(min_length=1)]

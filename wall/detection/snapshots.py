@@ -1,4 +1,4 @@
-"""Detection event snapshots on disk: one JPEG per event, kept with its record.
+"""Detection event snapshots: drawn per event, one JPEG on disk kept with its record.
 
 An event record survives a restart in the store; its picture must too, or the
 alarm an officer opens tomorrow has no evidence. Files are written atomically
@@ -14,15 +14,55 @@ import logging
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
-__all__ = ["EventSnapshots"]
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from vision.types import Detection
+
+__all__ = ["EventSnapshots", "draw_snapshot"]
 
 log = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MEMORY_CACHE = 32  # newest JPEGs also kept in memory, about 50-150 kB each
+
+
+def draw_snapshot(
+    frame_bgr: NDArray[np.uint8],
+    detections: Sequence[Detection],
+    polygon_px: Sequence[tuple[float, float]],
+    caption: str,
+) -> bytes:
+    """A JPEG of the frame with the zone outlined and every box labelled.
+
+    Args:
+        frame_bgr: (H, W, 3) uint8 BGR picture (not modified).
+        detections: Boxes in the frame's pixels.
+        polygon_px: Zone vertices (x, y) in the frame's pixels.
+        caption: Text drawn at the top-left.
+
+    Returns:
+        JPEG bytes.
+    """
+    image = frame_bgr.copy()
+    pts = np.asarray(polygon_px, np.int32).reshape(-1, 1, 2)
+    cv2.polylines(image, [pts], isClosed=True, color=(0, 215, 255), thickness=2)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for d in detections:
+        x1, y1, x2, y2 = (round(v) for v in d.xyxy)
+        colour = (0, 200, 0) if d.label == "person" else (0, 0, 230)
+        cv2.rectangle(image, (x1, y1), (x2, y2), colour, 2)
+        text = f"{d.label} {d.score:.2f}"
+        cv2.putText(image, text, (x1, max(12, y1 - 4)), font, 0.45, colour, 1)
+    cv2.putText(image, caption, (8, 22), font, 0.6, (255, 255, 255), 2)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(data.tobytes())
 
 
 class EventSnapshots:

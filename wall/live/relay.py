@@ -20,34 +20,30 @@ takes a source as it is.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass
-from fractions import Fraction
 from types import TracebackType
-from typing import Any, Protocol
 
-import av
 from aiortc import (
-    MediaStreamTrack,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError
 
 from devices.cameras.camera import Camera, CameraStream
 from devices.cameras.config import StreamRole
-from devices.cameras.packets import EncodedPacket, VideoCodec
-from devices.cameras.subscriber import PacketSubscriber, StreamClosed
-from wall.config.settings import WebRtcSettings
+from devices.cameras.packets import VideoCodec
+from devices.cameras.subscriber import PacketSubscriber
+from layouts.content import StreamPref as StreamPreference
+from layouts.streams import choose_stream
 from wall.live.codecs import (
-    VIDEO_CLOCK_HZ,
     allow_loopback_candidates,
     allow_rsa_dtls_peers,
     h264_preferences,
 )
+from wall.live.settings import WebRtcSettings
+from wall.live.track import PacketSource, RelayTrack
 from wall.platform.errors import (
     Busy,
     Malformed,
@@ -55,11 +51,8 @@ from wall.platform.errors import (
     Unavailable,
     Unsupported,
 )
-from wall.walls.core.stream_choice import StreamPreference, choose_stream
 
 log = logging.getLogger(__name__)
-
-BACKLOG_STEP_TICKS = 90  # 1 ms between cached frames: decoded at once
 
 
 class LiveViewError(Unavailable):
@@ -76,69 +69,6 @@ class TooManyViewers(Busy):
 
 class BadOffer(Malformed):
     """The browser's SDP offer could not be negotiated."""
-
-
-class PacketSource(Protocol):
-    """Anything that fans out H.264 access units (Annex-B) to subscribers.
-
-    :class:`~devices.cameras.camera.CameraStream` is one; so is a composed panel.
-    """
-
-    def subscribe(self, name: str = "", from_cache: bool = True) -> PacketSubscriber:
-        """A new subscriber, preloaded with the cached GOP if ``from_cache``."""
-        ...
-
-    def unsubscribe(self, sub: PacketSubscriber) -> None:
-        """Remove a subscriber (idempotent)."""
-        ...
-
-    def cached_gop(self) -> list[EncodedPacket]:
-        """The newest GOP (empty if none yet)."""
-        ...
-
-
-class RelayTrack(MediaStreamTrack):
-    """A video track that yields a source's packets unchanged."""
-
-    kind = "video"
-
-    def __init__(self, source: PacketSource, subscriber: PacketSubscriber) -> None:
-        super().__init__()
-        self.source = source
-        self.subscriber = subscriber
-        self.packets_sent = 0
-        self.bytes_sent = 0
-        self._anchor_s: float | None = None
-        self._last_ts = -BACKLOG_STEP_TICKS
-
-    def _timestamp(self, packet: EncodedPacket, now_s: float) -> int:
-        if self._anchor_s is None:
-            self._anchor_s = now_s
-        live_ts = int((packet.received_monotonic_s - self._anchor_s) * VIDEO_CLOCK_HZ)
-        # Live packets are timed by server receive time (S7); the backlog
-        # (received before the first recv) is squeezed 1 ms apart.
-        ts = max(self._last_ts + BACKLOG_STEP_TICKS, live_ts)
-        self._last_ts = ts
-        return ts
-
-    async def recv(self) -> av.Packet[Any]:
-        """The next packet, timed for RTP."""
-        try:
-            packet = await self.subscriber.get()
-        except StreamClosed:
-            self.stop()
-            raise MediaStreamError from None
-        out = av.Packet(packet.data)
-        out.pts = self._timestamp(packet, time.monotonic())
-        out.time_base = Fraction(1, VIDEO_CLOCK_HZ)
-        self.packets_sent += 1
-        self.bytes_sent += len(packet.data)
-        return out
-
-    def stop(self) -> None:
-        """End the track and release the source."""
-        super().stop()
-        self.source.unsubscribe(self.subscriber)
 
 
 @dataclass(frozen=True, slots=True)

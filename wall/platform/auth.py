@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from fastapi import HTTPException, Request, status
+from pydantic import Field
 
-from wall.platform.store.sqlite import Store, utc_now
-
-if TYPE_CHECKING:
-    from wall.config.settings import AuthSettings
+from wall.platform.clock import utc_now
+from wall.platform.tokens import TokenRepository
+from wall.platform.wire import WireModel
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +195,15 @@ def authorize(
         raise Forbidden(message, permission, wall_id)
 
 
+class AuthSettings(WireModel):
+    """Authentication."""
+
+    admin_token_env: str | None = Field(
+        "CITYWALL_ADMIN_TOKEN",
+        description="Env variable whose value, if set, is accepted as an admin token.",
+    )
+
+
 def bootstrap_secret_from_env(
     settings: AuthSettings, environ: Mapping[str, str] | None = None
 ) -> str | None:
@@ -243,7 +252,7 @@ class Authenticator:
     """Turns bearer tokens into principals.
 
     Args:
-        store: Where issued tokens live.
+        store: Where issued tokens live (any token repository).
         bootstrap_admin_secret: Extra admin secret from the environment (see
             :func:`bootstrap_secret_from_env`); its principal is
             ``"bootstrap-admin"``.
@@ -257,7 +266,7 @@ class Authenticator:
 
     def __init__(
         self,
-        store: Store,
+        store: TokenRepository,
         bootstrap_admin_secret: str | None = None,
         *,
         now: Callable[[], datetime] = utc_now,

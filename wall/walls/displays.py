@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+
+from wall.walls.render import DisplayObserved, TourMessage, WallRender, WallStateMessage
+
+FeedMessage = WallStateMessage | TourMessage
+"""What the display feed sends."""
 
 
 @dataclass(eq=False)
 class Display:
     """A connected wall display (one browser, one panel or the whole wall).
 
-    Its mailbox holds only the newest render: a display that was slow to
-    read skips straight to the current revision. ``scale`` is its device
-    pixels per wall pixel (1.0 for a full-size panel), which sets the streams
-    its camera tiles take.
+    Its mailbox holds only the newest render and, per touring tile, the
+    newest tour state: a display that was slow to read skips straight to the
+    current revision. Tour states always follow the render they belong to.
+    ``scale`` is its device pixels per wall pixel (1.0 for a full-size
+    panel), which sets the streams its camera tiles take.
     """
 
     display_id: str
@@ -27,33 +32,59 @@ class Display:
     scale: float = 1.0
     applied_revision: int | None = None
     applied_at_ms: float | None = None
-    _latest: dict[str, Any] | None = None
+    _latest: WallRender | None = None
+    _tours: dict[str, TourMessage] = field(default_factory=dict)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     _closed: bool = False
 
-    def offer(self, render: dict[str, Any]) -> None:
-        """Replace the pending render."""
+    def offer(self, render: WallRender) -> None:
+        """Replace the pending render; its touring tiles' states follow it."""
         self._latest = render
+        self._tours = {t.tile_id: t for t in render.tours}
         self._ready.set()
+
+    def offer_tours(self, tours: Collection[TourMessage]) -> None:
+        """Queue tour states (the newest per tile wins)."""
+        if tours:
+            self._tours.update((t.tile_id, t) for t in tours)
+            self._ready.set()
 
     def close(self) -> None:
         """Wake the sender; :meth:`next_render` returns None."""
         self._closed = True
         self._ready.set()
 
-    async def next_render(self) -> dict[str, Any] | None:
-        """The newest render not yet sent, or None once closed."""
-        while self._latest is None:
+    async def next_message(self) -> FeedMessage | None:
+        """The next message to send (render first, then tours), None once closed."""
+        while self._latest is None and not self._tours:
             if self._closed:
                 return None
             self._ready.clear()
             await self._ready.wait()
-        render, self._latest = self._latest, None
-        return render
+        if self._latest is not None:
+            render, self._latest = self._latest, None
+            return WallStateMessage(
+                **dict(render), display_id=self.display_id, panel=self.panel
+            )
+        tile_id = next(iter(self._tours))
+        return self._tours.pop(tile_id)
+
+    def observed(self) -> DisplayObserved:
+        """What this display has applied."""
+        return DisplayObserved(
+            display_id=self.display_id,
+            panel=self.panel,
+            principal=self.principal,
+            connected_at=self.connected_at,
+            applied_revision=self.applied_revision,
+            applied_at_ms=self.applied_at_ms,
+        )
 
 
-Render = Callable[[str, float], dict[str, Any]]
+Render = Callable[[str, float], WallRender]
 """(wall id, display scale) → the render model for displays of that scale."""
+Tours = Callable[[str, float, Collection[str]], tuple[TourMessage, ...]]
+"""(wall id, display scale, tile ids) → those touring tiles' messages."""
 
 
 def display_scale(
@@ -81,10 +112,12 @@ class DisplayRegistry:
 
     Args:
         render: Makes a wall's render model for a display scale.
+        tours: Makes touring tiles' messages for a display scale.
     """
 
-    def __init__(self, render: Render) -> None:
+    def __init__(self, render: Render, tours: Tours) -> None:
         self._render = render
+        self._tours = tours
         self._displays: dict[str, Display] = {}
         self._seq = 0
 
@@ -112,24 +145,25 @@ class DisplayRegistry:
 
     def push(self, wall_id: str) -> None:
         """Send a wall's new state to its displays (one render per scale)."""
-        renders: dict[float, dict[str, Any]] = {}
-        for display in self._displays.values():
-            if display.wall_id == wall_id:
-                if display.scale not in renders:
-                    renders[display.scale] = self._render(wall_id, display.scale)
-                display.offer(renders[display.scale])
+        renders: dict[float, WallRender] = {}
+        for display in self._of(wall_id):
+            if display.scale not in renders:
+                renders[display.scale] = self._render(wall_id, display.scale)
+            display.offer(renders[display.scale])
 
-    def observed(self, wall_id: str) -> list[dict[str, Any]]:
+    def push_tours(self, wall_id: str, tile_ids: Collection[str]) -> None:
+        """Send touring tiles' new states to the wall's displays (one per scale)."""
+        if not tile_ids:
+            return
+        made: dict[float, tuple[TourMessage, ...]] = {}
+        for display in self._of(wall_id):
+            if display.scale not in made:
+                made[display.scale] = self._tours(wall_id, display.scale, tile_ids)
+            display.offer_tours(made[display.scale])
+
+    def observed(self, wall_id: str) -> tuple[DisplayObserved, ...]:
         """What each connected display of the wall has applied."""
-        return [
-            {
-                "display_id": d.display_id,
-                "panel": d.panel,
-                "principal": d.principal,
-                "connected_at": d.connected_at.isoformat(),
-                "applied_revision": d.applied_revision,
-                "applied_at_ms": d.applied_at_ms,
-            }
-            for d in self._displays.values()
-            if d.wall_id == wall_id
-        ]
+        return tuple(d.observed() for d in self._of(wall_id))
+
+    def _of(self, wall_id: str) -> list[Display]:
+        return [d for d in self._displays.values() if d.wall_id == wall_id]

@@ -1,15 +1,14 @@
 """The layout library: every saved layout, validated before it is stored.
 
-On first start it is seeded with the shipped layouts; after that the store is
-the source of truth and admins edit layouts through the API (O7: an invalid
-layout is refused whole, the stored one stays).
+On first start it is seeded with the shipped layouts; after that the
+repository is the source of truth and admins edit layouts through the API
+(O7: an invalid layout is refused whole, the stored one stays).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
 
 from layouts import (
     Layout,
@@ -20,20 +19,21 @@ from layouts import (
     validate_layout,
 )
 from layouts.errors import LayoutIssue, Severity
-from layouts.loader import parse_layout_data
+from wall.platform.audit import AuditEntry
 from wall.platform.errors import Conflict, NotFound
 from wall.platform.event_bus import EventBus
-from wall.platform.records import AuditEntry
-from wall.platform.store.sqlite import Store
+from wall.walls.repository import AuditTrail, LayoutRepository
+from wall.walls.topics import LAYOUT_DELETED, LAYOUT_SAVED, LayoutRef
 
 log = logging.getLogger(__name__)
 
 
 class LayoutLibrary:
-    """Layouts by id, backed by the store.
+    """Layouts by id, backed by a repository.
 
     Args:
-        store: persistence.
+        repository: where layouts are kept.
+        audit: the audit log.
         bus: where ``layout.saved`` / ``layout.deleted`` events go.
         walls: the site's walls (a layout is checked against each of its shape).
         camera_ids: the configured camera ids (unknown cameras are errors at save).
@@ -41,12 +41,14 @@ class LayoutLibrary:
 
     def __init__(
         self,
-        store: Store,
+        repository: LayoutRepository,
+        audit: AuditTrail,
         bus: EventBus,
         walls: Sequence[WallShape],
         camera_ids: Callable[[], Collection[str]],
     ) -> None:
-        self.store = store
+        self.repository = repository
+        self.audit = audit
         self.bus = bus
         self.walls = walls
         self.camera_ids = camera_ids
@@ -54,20 +56,14 @@ class LayoutLibrary:
 
     async def load(self) -> None:
         """Read every stored layout; seed the shipped ones into an empty store."""
-        stored = await self.store.list_kv("layout:")
-        if not stored:
+        stored = await self.repository.load_all()
+        if stored is None:
             for layout in load_builtin_layouts():
-                await self.store.put_kv(f"layout:{layout.id}", layout_json(layout))
+                await self.repository.save(layout)
                 self.layouts[layout.id] = layout
             log.info("seeded %d built-in layouts", len(self.layouts))
             return
-        for key, data in stored.items():
-            try:
-                layout = parse_layout_data(data, key)
-            except LayoutInvalid as err:  # keep the rest: one bad record is not fatal
-                log.error("stored layout %s is invalid: %s", key, err)
-                continue
-            self.layouts[layout.id] = layout
+        self.layouts = {layout.id: layout for layout in stored}
 
     def get(self, layout_id: str) -> Layout:
         """A layout or :class:`NotFound`."""
@@ -110,9 +106,9 @@ class LayoutLibrary:
         issues = self.check(layout)
         if any(i.severity is Severity.ERROR for i in issues):
             raise LayoutInvalid(layout.id, issues)
-        await self.store.put_kv(f"layout:{layout.id}", layout_json(layout))
+        await self.repository.save(layout)
         self.layouts[layout.id] = layout
-        await self.store.append_audit(
+        await self.audit.append_audit(
             AuditEntry(
                 actor=actor,
                 action="layout.create" if create else "layout.update",
@@ -121,7 +117,7 @@ class LayoutLibrary:
                 detail={"name": layout.name, "tiles": len(layout.tiles)},
             )
         )
-        self.bus.publish("layout.saved", {"layout_id": layout.id})
+        self.bus.emit(LAYOUT_SAVED, LayoutRef(layout_id=layout.id))
         return layout
 
     async def delete(self, layout_id: str, actor: str, shown_on: Sequence[str]) -> None:
@@ -136,9 +132,9 @@ class LayoutLibrary:
                 "layout_in_use",
                 f"layout {layout_id!r} is on wall(s) {', '.join(shown_on)}",
             )
-        await self.store.delete_kv(f"layout:{layout_id}")
+        await self.repository.delete(layout_id)
         del self.layouts[layout_id]
-        await self.store.append_audit(
+        await self.audit.append_audit(
             AuditEntry(
                 actor=actor,
                 action="layout.delete",
@@ -146,10 +142,4 @@ class LayoutLibrary:
                 cause="operator",
             )
         )
-        self.bus.publish("layout.deleted", {"layout_id": layout_id})
-
-
-def layout_json(layout: Layout) -> dict[str, Any]:
-    """The stored form of a layout."""
-    data: dict[str, Any] = layout.model_dump(mode="json", exclude_none=True)
-    return data
+        self.bus.emit(LAYOUT_DELETED, LayoutRef(layout_id=layout_id))

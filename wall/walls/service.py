@@ -3,58 +3,55 @@
 Commands (operator switches, tile pushes, schedule windows, alarm reverts)
 go through the pure :func:`wall.walls.core.wall_state.apply`; each effective
 change is persisted, written to the audit log, published on the event bus
-and sent whole to every display of the wall (W4-W6).
+and sent whole to every display of the wall (W4-W6). The service also runs
+the walls' clock (:mod:`wall.walls.timers`): timed reverts, schedule windows
+and tours, whose state it sends to displays and composed panels alike (T6).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
 
-from layouts import (
-    Layout,
-)
-from layouts.schema import TileContent
-from wall.config.settings import WallSettings
+from layouts import Layout
+from layouts.content import TileContent
+from wall.platform.audit import AuditEntry
 from wall.platform.errors import Busy, Conflict, NotFound
 from wall.platform.event_bus import EventBus
-from wall.platform.records import AuditEntry
-from wall.platform.store.sqlite import Store
-from wall.walls.codec import state_from_json, state_to_json
-from wall.walls.core.commands import (
-    ActivateLayout,
-    Cause,
-    ClearTileOverride,
-    Command,
-    Instant,
-    PushTile,
-    RevertCause,
-    TileBack,
-)
-from wall.walls.core.schedule import Schedule, Window, active_window
+from wall.walls.cameras import CameraDirectory
+from wall.walls.core.commands import ActivateLayout, Command, Instant
+from wall.walls.core.tour_board import TileTour
 from wall.walls.core.wall_state import (
     LayoutNotShown,
     Transition,
     WallState,
     apply,
-    due_reverts,
     rebase_monotonic,
 )
 from wall.walls.displays import Display, DisplayRegistry, display_scale
 from wall.walls.library import LayoutLibrary
-from wall.walls.view import StreamRoleOf, render_wall
+from wall.walls.operations import WallOperations
+from wall.walls.render import DisplayObserved, TourMessage, WallRender
+from wall.walls.repository import (
+    AuditTrail,
+    LayoutRepository,
+    StoredStateUnreadable,
+    WallStateRepository,
+)
+from wall.walls.settings import WallSettings
+from wall.walls.timers import WallTimers
+from wall.walls.topics import WALL_STATE, WallChanged
+from wall.walls.view import Drawing, render_wall, shown_tiles, tour_message
 
 log = logging.getLogger(__name__)
 
 MAX_PENDING_COMMANDS = 16
-TIMER_TICK_S = 1.0
-SCHEDULE_EVERY_S = 15.0
+STOP_TIMEOUT_S = 3.0
 
 
 def system_now() -> Instant:
@@ -62,38 +59,53 @@ def system_now() -> Instant:
     return Instant(datetime.now(UTC), time.monotonic())
 
 
-class WallService:
-    """Owns the walls' desired states, the layouts, displays and timers."""
+class WallService(WallOperations):
+    """Owns the walls' desired states, the layouts, displays and timers.
+
+    Args:
+        walls: the configured walls.
+        states: where each wall's desired state is kept.
+        layouts: where the layout library is kept.
+        audit: the audit log (O2).
+        bus: where ``wall.state`` and ``layout.*`` events go.
+        cameras: which cameras exist, are online, and their streams.
+        now: both clock readings (tests pass a fake).
+    """
 
     def __init__(
         self,
         walls: Collection[WallSettings],
-        store: Store,
+        states: WallStateRepository,
+        layouts: LayoutRepository,
+        audit: AuditTrail,
         bus: EventBus,
-        camera_ids: Callable[[], Collection[str]],
+        cameras: CameraDirectory,
         now: Callable[[], Instant] = system_now,
-        stream_role: StreamRoleOf | None = None,
     ) -> None:
         self.walls = {w.id: w for w in walls}
-        self.store = store
+        self.repository = states
+        self.audit = audit
         self.bus = bus
-        self.camera_ids = camera_ids
+        self.cameras = cameras
         self.now = now
-        self.stream_role = stream_role
-        self.library = LayoutLibrary(store, bus, list(self.walls.values()), camera_ids)
+        self.library = LayoutLibrary(
+            layouts, audit, bus, list(self.walls.values()), cameras.ids
+        )
         self.states: dict[str, WallState[TileContent]] = {}
-        self.displays = DisplayRegistry(self.render)
+        self.displays = DisplayRegistry(self.render, self.tour_messages)
+        self.timers = WallTimers(self)
         self._locks = {w: asyncio.Lock() for w in self.walls}
         self._pending = dict.fromkeys(self.walls, 0)
-        self._windows: dict[str, str | None] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._stack = AsyncExitStack()
+        self._timer_task: asyncio.Task[None] | None = None
 
     # ---- lifecycle --------------------------------------------------------------
     async def __aenter__(self) -> WallService:
         await self.library.load()
         for wall in self.walls.values():
             await self._load_state(wall)
-        self._task = asyncio.create_task(self._timers(), name="wall timers")
+        group = await self._stack.enter_async_context(asyncio.TaskGroup())
+        self._timer_task = group.create_task(self.timers.run(), name="wall timers")
         return self
 
     async def __aexit__(
@@ -105,32 +117,30 @@ class WallService:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop the timers and release displays (idempotent)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the timers (bounded) and release displays (idempotent)."""
+        if self._timer_task is not None:
+            self._timer_task.cancel()
+            self._timer_task = None
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT_S):
+                await self._stack.aclose()  # the task group waits for the timers
+        except TimeoutError:
+            log.error("wall timers did not stop within %.0f s", STOP_TIMEOUT_S)
         self.displays.close_all()
 
     async def _load_state(self, wall: WallSettings) -> None:
-        data = await self.store.get_kv(f"wall_state:{wall.id}")
-        self._windows[wall.id] = _str_or_none(
-            await self.store.get_kv(f"wall_window:{wall.id}")
-        )
-        if isinstance(data, dict):
-            try:
-                state = state_from_json(data)
-                self.states[wall.id] = rebase_monotonic(state, self.now())
-                return
-            except ValueError as err:
-                log.error(
-                    "wall[%s] stored state unreadable (%s); starting fresh",
-                    wall.id,
-                    err,
-                )
-        fresh: WallState[TileContent] = WallState(wall.id)
-        self.states[wall.id] = fresh
+        await self.timers.load_window(wall.id)
+        try:
+            stored = await self.repository.load(wall.id)
+        except StoredStateUnreadable as err:
+            log.error(
+                "wall[%s] stored state unreadable (%s); starting fresh", wall.id, err
+            )
+            stored = None
+        if stored is not None:
+            self.states[wall.id] = rebase_monotonic(stored, self.now())
+            return
+        self.states[wall.id] = WallState(wall.id)
         first = wall.default_layout or self._first_layout_for(wall)
         if first is not None:
             await self.execute(
@@ -175,14 +185,7 @@ class WallService:
         """
         wall = self.wall(command.wall_id)
         if isinstance(command, ActivateLayout):
-            layout = self.layout(command.layout_id)
-            if (layout.for_wall.rows, layout.for_wall.cols) != (wall.rows, wall.cols):
-                raise Conflict(
-                    "layout_does_not_fit",
-                    f"layout {layout.id!r} is for a {layout.for_wall.cols}x"
-                    f"{layout.for_wall.rows} wall (columns x rows); wall "
-                    f"{wall.id!r} is {wall.cols}x{wall.rows}",
-                )
+            self._check_fits(self.layout(command.layout_id), wall)
         if self._pending[wall.id] >= MAX_PENDING_COMMANDS:
             raise Busy("wall_busy", f"too many commands queued for wall {wall.id!r}")
         self._pending[wall.id] += 1
@@ -192,6 +195,16 @@ class WallService:
         finally:
             self._pending[wall.id] -= 1
 
+    @staticmethod
+    def _check_fits(layout: Layout, wall: WallSettings) -> None:
+        if (layout.for_wall.rows, layout.for_wall.cols) != (wall.rows, wall.cols):
+            raise Conflict(
+                "layout_does_not_fit",
+                f"layout {layout.id!r} is for a {layout.for_wall.cols}x"
+                f"{layout.for_wall.rows} wall (columns x rows); wall "
+                f"{wall.id!r} is {wall.cols}x{wall.rows}",
+            )
+
     async def _execute_locked(
         self, wall: WallSettings, command: Command[TileContent]
     ) -> Transition[TileContent]:
@@ -199,14 +212,12 @@ class WallService:
             transition = apply(self.states[wall.id], command, self.now())
         except LayoutNotShown as err:
             raise Conflict("layout_not_shown", str(err)) from err
-        if transition.audit is None:
+        a = transition.audit
+        if a is None:
             return transition
         self.states[wall.id] = transition.state
-        await self.store.put_kv(
-            f"wall_state:{wall.id}", state_to_json(transition.state)
-        )
-        a = transition.audit
-        await self.store.append_audit(
+        await self.repository.save(transition.state)
+        await self.audit.append_audit(
             AuditEntry(
                 actor=a.actor,
                 action=f"wall.{a.action.value}",
@@ -223,91 +234,20 @@ class WallService:
                 at=a.at,
             )
         )
-        self.bus.publish(
-            "wall.state",
-            {
-                "wall_id": wall.id,
-                "revision": transition.state.revision,
-                "active_layout_id": transition.state.active_layout_id,
-                "cause": a.cause.value,
-                "outcome": a.outcome.value,
-            },
+        self.bus.emit(
+            WALL_STATE,
+            WallChanged(
+                wall_id=wall.id,
+                revision=transition.state.revision,
+                active_layout_id=transition.state.active_layout_id,
+                cause=a.cause.value,
+                outcome=a.outcome.value,
+            ),
         )
         if transition.display_changed:
-            self._push(wall.id)
+            self.displays.push(wall.id)
+        self.timers.wake()  # new tours, reverts or deadlines start now
         return transition
-
-    # convenience wrappers used by the API
-    async def activate(
-        self,
-        wall_id: str,
-        layout_id: str,
-        actor: str,
-        cause: Cause = Cause.OPERATOR,
-        cause_ref: str | None = None,
-    ) -> Transition[TileContent]:
-        """Switch a wall to a layout."""
-        return await self.execute(
-            ActivateLayout(
-                wall_id=wall_id,
-                layout_id=layout_id,
-                actor=actor,
-                cause=cause,
-                cause_ref=cause_ref,
-            )
-        )
-
-    async def push_tile(
-        self, wall_id: str, tile_id: str, content: TileContent, actor: str
-    ) -> Transition[TileContent]:
-        """Put content into a tile of the wall's active layout (an override)."""
-        layout_id = self._layout_with_tile(wall_id, tile_id)
-        return await self.execute(
-            PushTile(
-                wall_id=wall_id,
-                tile_id=tile_id,
-                content=content,
-                actor=actor,
-                layout_id=layout_id,
-            )
-        )
-
-    async def clear_tile(
-        self, wall_id: str, tile_id: str, actor: str
-    ) -> Transition[TileContent]:
-        """Drop a tile's override: it shows its layout's own content again."""
-        layout_id = self._layout_with_tile(wall_id, tile_id)
-        return await self.execute(
-            ClearTileOverride(
-                wall_id=wall_id, tile_id=tile_id, actor=actor, layout_id=layout_id
-            )
-        )
-
-    async def tile_back(
-        self, wall_id: str, tile_id: str, actor: str
-    ) -> Transition[TileContent]:
-        """Restore a tile's previous content (W10)."""
-        layout_id = self._layout_with_tile(wall_id, tile_id)
-        return await self.execute(
-            TileBack(wall_id=wall_id, tile_id=tile_id, actor=actor, layout_id=layout_id)
-        )
-
-    async def revert(
-        self, wall_id: str, cause_ref: str, actor: str
-    ) -> Transition[TileContent]:
-        """Revert what an activation with ``cause_ref`` put on the wall."""
-        return await self.execute(
-            RevertCause(wall_id=wall_id, cause_ref=cause_ref, actor=actor)
-        )
-
-    def _layout_with_tile(self, wall_id: str, tile_id: str) -> str:
-        self.wall(wall_id)
-        screen = self.states[wall_id].screen
-        for part in reversed(screen.parts):
-            layout = self.layouts.get(part.layout_id)
-            if layout is not None and any(t.id == tile_id for t in layout.tiles):
-                return layout.id
-        raise NotFound("tile_not_found", f"no tile {tile_id!r} on wall {wall_id!r}")
 
     # ---- layouts ----------------------------------------------------------------
     async def save_layout(self, layout: Layout, actor: str, *, create: bool) -> Layout:
@@ -321,7 +261,8 @@ class WallService:
         saved = await self.library.save(layout, actor, create=create)
         for wall_id, state in self.states.items():
             if state.screen.shows(layout.id):
-                self._push(wall_id)
+                self.displays.push(wall_id)
+        self.timers.wake()
         return saved
 
     async def delete_layout(self, layout_id: str, actor: str) -> None:
@@ -334,7 +275,11 @@ class WallService:
         await self.library.delete(layout_id, actor, shown_on=users)
 
     # ---- displays -----------------------------------------------------------------
-    def render(self, wall_id: str, scale: float = 1.0) -> dict[str, Any]:
+    def drawing(self, scale: float = 1.0) -> Drawing:
+        """What renders for a display of ``scale`` know of the cameras."""
+        return Drawing(set(self.cameras.ids()), self.cameras.stream_role, scale)
+
+    def render(self, wall_id: str, scale: float = 1.0) -> WallRender:
         """The full render model of a wall (for displays and the API).
 
         Args:
@@ -344,24 +289,31 @@ class WallService:
                 (S4), so a scaled-down overview takes sub streams.
         """
         wall = self.wall(wall_id)
-        role, scaled = self.stream_role, None
-        if role is not None:
-
-            def scaled(camera_id: str, preference: str, wh: tuple[int, int]) -> str:
-                drawn = (max(1, round(wh[0] * scale)), max(1, round(wh[1] * scale)))
-                return role(camera_id, preference, drawn)
-
+        state = self.states[wall_id]
+        tours = self.timers.tours(wall_id)
         return render_wall(
-            wall,
-            wall_id,
-            self.states[wall_id],
-            self.layouts,
-            set(self.camera_ids()),
-            scaled,
+            wall, wall_id, state, self.layouts, self.drawing(scale), tours
         )
 
-    def _push(self, wall_id: str) -> None:
-        self.displays.push(wall_id)
+    def tour(self, wall_id: str, tile_id: str) -> TileTour | None:
+        """What a touring tile of the wall shows now (None: it does not tour)."""
+        return self.timers.tours(wall_id).get(tile_id)
+
+    def tour_messages(
+        self, wall_id: str, scale: float, tile_ids: Collection[str]
+    ) -> tuple[TourMessage, ...]:
+        """The feed messages of some touring tiles for displays of ``scale``."""
+        tours = self.timers.tours(wall_id)
+        drawing = self.drawing(scale)
+        sizes = {
+            s.tile.id: (s.tile.rect.w, s.tile.rect.h)
+            for s in shown_tiles(self.wall(wall_id), self.states[wall_id], self.layouts)
+        }
+        return tuple(
+            tour_message(tours[t], sizes[t], drawing)
+            for t in tile_ids
+            if t in tours and t in sizes
+        )
 
     def attach_display(
         self,
@@ -394,65 +346,6 @@ class WallService:
         """Forget a display (idempotent)."""
         self.displays.detach(display)
 
-    def observed(self, wall_id: str) -> list[dict[str, Any]]:
+    def observed(self, wall_id: str) -> tuple[DisplayObserved, ...]:
         """What each connected display of the wall has applied."""
         return self.displays.observed(wall_id)
-
-    # ---- timers: schedule windows and timed reverts ---------------------------------
-    async def _timers(self) -> None:
-        last_schedule = 0.0
-        while True:
-            now = self.now()
-            for state in list(self.states.values()):
-                for cmd in due_reverts(state, now):
-                    await self._safely(self.execute(cmd))
-            if now.monotonic_s - last_schedule >= SCHEDULE_EVERY_S:
-                last_schedule = now.monotonic_s
-                for wall in self.walls.values():
-                    await self._safely(self.check_schedule(wall, now))
-            await asyncio.sleep(TIMER_TICK_S)
-
-    @staticmethod
-    async def _safely(work: Any) -> None:
-        try:
-            await work
-        except (
-            NotFound,
-            Conflict,
-            Busy,
-        ) as err:  # a bad schedule must not stop the timers
-            log.error("wall timer: %s", err.message)
-
-    async def check_schedule(self, wall: WallSettings, now: Instant) -> None:
-        """Apply the wall's schedule: enter a window's layout, leave to the default."""
-        if not wall.schedule:
-            return
-        schedule = Schedule(
-            windows=tuple(
-                Window(w.layout_id, frozenset(w.weekdays), w.start, w.end, w.name)
-                for w in wall.schedule
-            ),
-            tz=wall.schedule_tz,
-        )
-        window = active_window(schedule, now.utc)
-        name = window.name if window else None
-        if name == self._windows.get(wall.id):
-            return
-        self._windows[wall.id] = name
-        await self.store.put_kv(f"wall_window:{wall.id}", name)
-        target = window.layout_id if window else wall.default_layout
-        if target is None:
-            return
-        await self.execute(
-            ActivateLayout(
-                wall_id=wall.id,
-                layout_id=target,
-                actor="schedule",
-                cause=Cause.SCHEDULE,
-                cause_ref=f"schedule:{name or 'default'}",
-            )
-        )
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None

@@ -1,29 +1,15 @@
 // Operator console: switch a wall's layout with one click, push cameras into
 // tiles (pick a tile then a camera, or drag a camera onto a tile), watch
 // camera health and the audit trail.
-import { loadToken, saveToken, makeI18n, api, wsUrl } from "/static/common.js";
+import { api } from "/static/api.js";
+import { alarmFeed } from "/static/alarm_feed.js";
+import { consoleAlarms } from "/static/console_alarms.js";
+import { eventClient } from "/static/events.js";
+import { applyLocale, errorText, locale, localTime, onLocaleChange, t, toggleLocale } from "/static/locale.js";
+import { loadToken, saveToken } from "/static/token.js";
 
-const i18n = makeI18n({
-  zh: { title: "大屏控制台", token: "访问令牌", login: "登录", layouts: "场景预案", current: "当前画面",
-        cameras: "摄像机", audit: "操作记录", switch: "切换", active: "当前",
-        hint: "选择一个画面窗口，再点击摄像机推送上墙；也可直接拖放。", pushed: "已推送", switched: "已切换",
-        selectTile: "请先选择一个画面窗口", badToken: "令牌无效", lang: "English", rev: "版本",
-        alarms: "告警", ack: "确认", force: "强制确认", noAlarms: "暂无告警", acked: "已确认", latched: "已解除·待确认",
-        ackedMsg: "已确认告警", forceAsk: "强制确认会同时解除该告警（记入操作记录）。继续？",
-        critical: "紧急", major: "重要", minor: "次要", warning: "警告", indeterminate: "不确定" },
-  en: { title: "Wall console", token: "Access token", login: "Log in", layouts: "Layouts", current: "On the wall",
-        cameras: "Cameras", audit: "Audit trail", switch: "Switch", active: "active",
-        hint: "Select a tile, then click a camera to push it to the wall; or drag a camera onto a tile.",
-        pushed: "pushed", switched: "switched", selectTile: "select a tile first", badToken: "invalid token",
-        lang: "中文", rev: "rev",
-        alarms: "Alarms", ack: "Ack", force: "Force", noAlarms: "no active alarms", acked: "acked",
-        latched: "cleared · awaiting ack", ackedMsg: "alarm acknowledged",
-        forceAsk: "A forced ack also clears the alarm (audited). Continue?",
-        critical: "critical", major: "major", minor: "minor", warning: "warning", indeterminate: "indeterminate" },
-});
-const t = i18n.t;
 const state = { token: null, role: null, walls: [], wallId: null, wall: null, layouts: [], cameras: [], selectedTile: null,
-                alarms: [] };
+                alarmPanel: null };
 window.citywallConsole = state;  // inspected by the browser tests
 const $ = (id) => document.getElementById(id);
 
@@ -52,7 +38,7 @@ async function loadWall() {
   const wall = await api(state.token, `/api/v1/walls/${encodeURIComponent(state.wallId)}`);
   state.wall = wall;
   $("current-name").textContent = state.layouts.find((l) => l.id === wall.active_layout_id)?.name || wall.active_layout_id || "—";
-  $("revision").textContent = `${t("rev")} ${wall.revision}`;
+  $("revision").textContent = `${t("console.rev")} ${wall.revision}`;
   // whole-tile rects in canvas coordinates, from the per-panel pieces
   const tiles = new Map();
   for (const panel of wall.panels) {
@@ -93,11 +79,11 @@ async function renderLayouts() {
     card.dataset.layout = summary.id;
     if (summary.id === state.wall?.active_layout_id) card.classList.add("active");
     const name = document.createElement("strong");
-    name.textContent = i18n.state.lang === "en" && summary.name_en ? summary.name_en : summary.name;
+    name.textContent = locale.lang === "en" && summary.name_en ? summary.name_en : summary.name;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "switch";
-    button.textContent = summary.id === state.wall?.active_layout_id ? t("active") : t("switch");
+    button.textContent = summary.id === state.wall?.active_layout_id ? t("console.active") : t("console.switch");
     button.addEventListener("click", () => switchLayout(summary.id));
     const mini = document.createElement("div");
     mini.className = "mini";
@@ -112,17 +98,17 @@ async function renderLayouts() {
 async function switchLayout(layoutId) {
   try {
     const r = await api(state.token, `/api/v1/walls/${encodeURIComponent(state.wallId)}/layout`, { method: "POST", json: { layout_id: layoutId } });
-    message(`${t("switched")}: ${layoutId} (${t("rev")} ${r.revision})`);
-  } catch (err) { message(err.message, true); }
+    message(`${t("console.switched")}: ${layoutId} (${t("console.rev")} ${r.revision})`);
+  } catch (err) { message(errorText(err), true); }
 }
 
 async function pushCamera(tileId, cameraId) {
-  if (!tileId) { message(t("selectTile"), true); return; }
+  if (!tileId) { message(t("console.selectTile"), true); return; }
   try {
     const r = await api(state.token, `/api/v1/walls/${encodeURIComponent(state.wallId)}/tiles/${encodeURIComponent(tileId)}`,
       { method: "PUT", json: { content: { kind: "camera", camera_id: cameraId, stream: "auto" } } });
-    message(`${t("pushed")}: ${cameraId} → ${tileId} (${t("rev")} ${r.revision})`);
-  } catch (err) { message(err.message, true); }
+    message(`${t("console.pushed")}: ${cameraId} → ${tileId} (${t("console.rev")} ${r.revision})`);
+  } catch (err) { message(errorText(err), true); }
 }
 
 function renderCameras() {
@@ -148,7 +134,7 @@ async function loadAudit() {
     const ol = $("audit");
     ol.replaceChildren(...entries.map((e) => {
       const li = document.createElement("li");
-      const when = new Date(e.at).toLocaleString(i18n.state.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
+      const when = localTime(e.at, { withDate: true });
       const d = e.detail || {};
       li.textContent = `${when} ${e.actor} ${e.action} ${e.target || ""} ${d.from_layout ? d.from_layout + " → " : ""}${d.to_layout || d.tile_id || ""} (${e.cause || ""})`;
       return li;
@@ -156,76 +142,16 @@ async function loadAudit() {
   } catch { /* a role without audit rights simply sees no trail */ }
 }
 
-// ---- alarms: active (and latched) alarms with an Ack button, refreshed on alarm.* events
-const CAN_ACK = new Set(["admin", "duty_officer"]);
-
-async function loadAlarms() {
-  try {
-    state.alarms = (await api(state.token, "/api/v1/alarms?status=active&limit=200")).alarms;
-  } catch (err) { state.alarms = []; $("alarm-count").textContent = err.message; return; }
-  renderAlarms();
-}
-
-function renderAlarms() {
-  const list = $("alarms");
-  $("alarm-count").textContent = state.alarms.length ? `(${state.alarms.length})` : "";
-  if (!state.alarms.length) {
-    const li = document.createElement("li");
-    li.className = "none";
-    li.textContent = t("noAlarms");
-    list.replaceChildren(li);
-    return;
-  }
-  list.replaceChildren(...state.alarms.map((a) => {
-    const li = document.createElement("li");
-    Object.assign(li.dataset, { alarm: a.id, severity: a.severity, status: a.status, latched: String(a.latched) });
-    const when = new Date(a.started_at).toLocaleString(i18n.state.lang === "zh" ? "zh-CN" : "en-GB", { timeZone: "Asia/Shanghai", hour12: false });
-    li.innerHTML = '<span class="sev"></span><span class="what"></span><small class="when"></small><span class="actions"></span>';
-    li.querySelector(".sev").textContent = t(a.severity);
-    li.querySelector(".what").textContent = `${a.type} · ${a.originator.kind}:${a.originator.id}${a.count ? ` ×${a.count + 1}` : ""}`;
-    li.querySelector(".when").textContent = `${when}${a.latched ? ` · ${t("latched")}` : a.acknowledged ? ` · ${t("acked")} ${a.acked_by}` : ""}`;
-    const actions = li.querySelector(".actions");
-    if (!a.acknowledged && CAN_ACK.has(state.role)) actions.append(ackButton(a, false));
-    if (a.active && state.role === "admin") actions.append(ackButton(a, true));
-    return li;
-  }));
-}
-
-function ackButton(alarm, forced) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.className = forced ? "force" : "ack";
-  b.textContent = forced ? t("force") : t("ack");
-  b.addEventListener("click", async () => {
-    if (forced && !confirm(t("forceAsk"))) return;
-    b.disabled = true;
-    try {
-      await api(state.token, `/api/v1/alarms/${encodeURIComponent(alarm.id)}/ack`, { method: "POST", json: { forced } });
-      message(`${t("ackedMsg")}: ${alarm.type} · ${alarm.originator.id}`);
-    } catch (err) { message(err.message, true); b.disabled = false; }
-    loadAlarms();
+// One event socket: wall changes redraw the preview, camera health the list,
+// layout changes the cards; alarm actions show in the audit trail.
+function listen(events) {
+  events.on("wall.state", (data) => { if (data.wall_id === state.wallId) { loadWall(); loadAudit(); } });
+  events.on("camera.health", (data) => {
+    const cam = data.stream === "main" && state.cameras.find((c) => c.id === data.camera_id);
+    if (cam) { cam.streams.main.health.state = data.state; renderCameras(); }
   });
-  return b;
-}
-
-function listen() {
-  const ws = new WebSocket(wsUrl("/api/v1/ws", state.token));
-  ws.onopen = () => ws.send(JSON.stringify({ type: "subscribe", topics: ["wall.*", "camera.*", "layout.*", "alarm.*"] }));
-  ws.onmessage = (msg) => {
-    const ev = JSON.parse(msg.data);
-    if (ev.type !== "event") return;
-    if (ev.topic === "wall.state" && ev.data.wall_id === state.wallId) { loadWall(); loadAudit(); }
-    if (ev.topic === "camera.health" && ev.data.stream === "main") {
-      const cam = state.cameras.find((c) => c.id === ev.data.camera_id);
-      if (cam) { cam.streams.main.health.state = ev.data.state; renderCameras(); }
-    }
-    if (ev.topic.startsWith("layout.")) { refreshLayouts(); }
-    if (ev.topic.startsWith("alarm.")) {
-      loadAlarms();
-      if (ev.topic !== "alarm.raised" && ev.topic !== "alarm.updated") loadAudit();
-    }
-  };
-  ws.onclose = () => setTimeout(listen, 2000);
+  events.on("layout.*", () => refreshLayouts());
+  events.on("alarm.*", (data, topic) => { if (topic !== "alarm.raised" && topic !== "alarm.updated") loadAudit(); });
 }
 
 async function refreshLayouts() { state.layouts = (await api(state.token, "/api/v1/layouts")).layouts; renderLayouts(); }
@@ -244,7 +170,7 @@ async function start() {
     state.role = me.role;
   } catch (err) {
     $("login").hidden = false;
-    $("login-error").textContent = err.status === 401 ? t("badToken") : err.message;
+    $("login-error").textContent = err.status === 401 ? t("error.unauthorized") : errorText(err);
     return;
   }
   $("login").hidden = true;
@@ -263,8 +189,11 @@ async function start() {
   }));
   renderCameras();
   loadAudit();
-  loadAlarms();
-  listen();
+  const events = eventClient(state.token);
+  const feed = alarmFeed(state.token, events);
+  state.alarmPanel = consoleAlarms($("alarms"), $("alarm-count"), feed,
+    { token: state.token, role: () => state.role, message });
+  listen(events);
   if (state.walls.length) selectWall(state.walls[0].id);
 }
 
@@ -274,8 +203,13 @@ $("login").addEventListener("submit", (ev) => {
   saveToken(state.token);
   start();
 });
-$("lang").addEventListener("click", () => { i18n.toggle(); $("lang").textContent = t("lang"); renderLayouts(); loadAudit(); renderAlarms(); });
-i18n.apply();
-$("lang").textContent = t("lang");
+$("lang").addEventListener("click", toggleLocale);
+onLocaleChange(() => {
+  if (!state.role) return;  // not logged in yet: nothing drawn
+  if (state.wallId) renderLayouts();
+  loadAudit();
+  state.alarmPanel?.draw();
+});
+applyLocale();
 state.token = loadToken();
 if (state.token) start(); else $("login").hidden = false;

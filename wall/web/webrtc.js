@@ -1,5 +1,6 @@
 // WebRTC live view of one camera: offer -> POST /api/v1/cameras/{id}/webrtc -> answer.
-// Shared by the live page, the wall page and the console.
+// Shared by the live page and the wall page's camera and tour tiles.
+import { apiError } from "/static/api.js";
 
 async function gathered(pc, timeoutMs = 1000) {
   // Non-trickle: the service answers once, so send the offer with its host candidates.
@@ -11,11 +12,10 @@ async function gathered(pc, timeoutMs = 1000) {
   });
 }
 
-export class LiveViewError extends Error {
-  constructor(message, code, status) { super(message); this.code = code; this.status = status; }
-}
-
-// Starts playing `cameraId` into `video`. Resolves to a handle with close().
+/**
+ * Starts playing `cameraId` into `video`. Resolves to a handle with close();
+ * rejects with an ApiError (`code`: unsupported_codec, camera_offline, too_many_viewers…).
+ */
 export async function startLiveView(video, cameraId, { token, stream = "auto", tileWidth, tileHeight } = {}) {
   const pc = new RTCPeerConnection({ iceServers: [] });
   pc.addTransceiver("video", { direction: "recvonly" });
@@ -32,7 +32,7 @@ export async function startLiveView(video, cameraId, { token, stream = "auto", t
   const answer = await res.json().catch(() => ({}));
   if (!res.ok) {
     pc.close();
-    throw new LiveViewError(answer.message || res.statusText, answer.error || "error", res.status);
+    throw apiError(res, answer);
   }
   await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   let closed = false;

@@ -20,21 +20,18 @@ from tests.vision.tiny_models import (
 from vision.errors import BatchEditUnsupported
 from vision.families import YoloxDecoder
 from vision.manifest import ModelManifest
+from vision.onnx.batch_edit import BATCH_DIM
 from vision.onnx.dynamic_batch import (
-    BATCH_DIM,
     DYNAMIC_AXES_KEY,
+    derive_dynamic_batch,
     derived_axes,
     derived_from_sha256,
+    dynamic_batch_path,
     make_batch_dynamic,
     read_sidecar,
     sidecar_path,
 )
-from vision.onnx.fetch import (
-    derive_dynamic_batch,
-    dynamic_batch_path,
-    fetch_all,
-    weights_path,
-)
+from vision.onnx.fetch import fetch_all, weights_path
 from vision.onnx.session import ModelSession
 from vision.pipeline import DetectionPipeline
 

@@ -12,7 +12,8 @@ import pytest
 from tests.vision.tiny_models import detector_graph, manifest_for
 from vision.errors import InferenceFailed, ModelUnavailable
 from vision.manifest import ModelManifest
-from vision.onnx.fetch import derive_dynamic_batch, dynamic_batch_path, weights_path
+from vision.onnx.dynamic_batch import derive_dynamic_batch, dynamic_batch_path
+from vision.onnx.fetch import weights_path
 from vision.onnx.session import ModelSession, SessionOptions
 
 

@@ -13,6 +13,8 @@ import pytest
 from layouts.schema import AlarmSeverity, Domain
 from wall.alarms.core import (
     Alarm,
+    AlarmKey,
+    AlarmQuery,
     AlarmStateError,
     AlarmStatus,
     EventKind,
@@ -20,7 +22,6 @@ from wall.alarms.core import (
     Outcome,
     Severity,
     acknowledge,
-    auto_acknowledge,
     by_severity_then_newest,
     clear_alarm,
     raise_alarm,
@@ -222,6 +223,14 @@ def test_originator_round_trips_kind_colon_id(
         assert str(Originator.parse(text)) == text
 
 
+def test_the_key_text_is_type_at_kind_colon_id_and_text_originators_are_read() -> None:
+    key = raised().key
+    assert key == AlarmKey("crowding", CAM)
+    assert str(key) == "crowding@camera:nankan-bridge"
+    assert Originator.of("camera:nankan-bridge") == CAM
+    assert Originator.of(CAM) is CAM
+
+
 # --- update and clear ---------------------------------------------------------------
 
 
@@ -263,7 +272,7 @@ def test_a5_critical_alarm_cleared_unacknowledged_stays_latched(
 
 def test_a5_latch_holds_until_someone_acknowledges() -> None:
     latched = cleared(Severity.CRITICAL)
-    assert auto_acknowledge(latched, at(10_000), after_s=1) is None
+    assert latched.needs_attention and not latched.active
     change = acknowledge(latched, "duty-1", at(30))
     assert change.alarm.status is AlarmStatus.CLEARED_ACK
     assert not change.alarm.latched and not change.alarm.needs_attention
@@ -368,29 +377,6 @@ def test_a7_forced_ack_sets_the_clear_time_and_keeps_the_first_acker() -> None:
     assert (forced.acked_by, forced.acked_at) == ("duty-1", at(1))
 
 
-@pytest.mark.parametrize(
-    ("alarm", "now_s", "acked"),
-    [
-        pytest.param(raised(), 10_000, False, id="never-while-active"),
-        pytest.param(
-            acknowledge(raised(), "d", at(1)).alarm, 10_000, False, id="active-acked"
-        ),
-        pytest.param(cleared(), 2 + 29.9, False, id="too-soon-after-clear"),
-        pytest.param(cleared(), 2 + 30, True, id="due"),
-        pytest.param(cleared(acked=True), 10_000, False, id="already-acked"),
-        pytest.param(cleared(Severity.CRITICAL), 10_000, False, id="latched"),
-    ],
-)
-def test_a7_auto_ack_never_applies_while_the_condition_is_active(
-    alarm: Alarm, now_s: float, acked: bool
-) -> None:
-    change = auto_acknowledge(alarm, at(now_s), after_s=30)
-    assert (change is not None) is acked
-    if change is not None:
-        assert change.alarm.acked_by == "system"
-        assert change.alarm.status is AlarmStatus.CLEARED_ACK
-
-
 # --- ordering and vocabulary ---------------------------------------------------------
 
 
@@ -421,6 +407,39 @@ def test_lists_sort_most_severe_first_then_newest() -> None:
         "major-old",
         "warn-new",
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "statuses", "expectation"),
+    [
+        pytest.param(AlarmQuery.ALL, None, DoesNotRaise(), id="all"),
+        pytest.param(
+            AlarmQuery.UNACKED,
+            {AlarmStatus.ACTIVE_UNACK, AlarmStatus.CLEARED_UNACK},
+            DoesNotRaise(),
+            id="unacked",
+        ),
+        pytest.param(
+            AlarmQuery.CLEARED_ACK,
+            {AlarmStatus.CLEARED_ACK},
+            DoesNotRaise(),
+            id="one-status",
+        ),
+        pytest.param(
+            AlarmQuery.ACTIVE,
+            None,
+            pytest.raises(ValueError, match="latched"),
+            id="active-is-no-status-set",
+        ),
+    ],
+)
+def test_listing_queries_select_statuses(
+    query: AlarmQuery,
+    statuses: set[AlarmStatus] | None,
+    expectation: AbstractContextManager[Any],
+) -> None:
+    with expectation:
+        assert query.statuses == statuses
 
 
 def test_severities_match_the_layout_filter_vocabulary() -> None:

@@ -93,6 +93,27 @@ def test_yaml_syntax_error_has_a_line() -> None:
     with pytest.raises(ConfigError) as info:
         parse_settings("cameras: [\n  - id: a\n", env={})
     assert info.value.issues[0].line is not None
+    assert info.value.issues[0].message.startswith("YAML syntax: ")
+
+
+def test_duplicate_keys_are_refused_like_in_layout_files() -> None:
+    # YAML would keep the last "port" silently; the config file is refused
+    # with every duplicate named, as layout files are (one policy).
+    text = "api:\n  port: 8080\n  port: 9090\nstorage: {}\nstorage: {}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, env={})
+    found = [(i.path, i.line) for i in info.value.issues]
+    assert found == [("api.port", 3), ("storage", 5)]
+    assert all("appears twice" in i.message for i in info.value.issues)
+    assert "9090" not in str(info.value)
+
+
+def test_yaml_merge_keys_are_not_duplicates() -> None:
+    text = "base: &b {port: 8081}\napi:\n  <<: *b\n"
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, env={})
+    # only the unknown top-level key is wrong; the merge gave api its port
+    assert [i.path for i in info.value.issues] == ["base"]
 
 
 def test_check_config_cli_exit_code_and_message(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from wall.detection.events import DetectionChange, DetectionEvents, FrameContext
+from wall.detection.core import DetectionChange, FrameContext
+from wall.detection.events import DetectionEvents
+from wall.detection.repository import SqliteDetectionRepository
 from wall.detection.snapshots import EventSnapshots
 from wall.platform.event_bus import EventBus
 from wall.platform.store.sqlite import SqliteStore
@@ -22,7 +24,7 @@ KINDS: tuple[Kind, ...] = ("raised", "updated", "cleared")
 
 def _events(store: SqliteStore, directory: Path, max_events: int) -> DetectionEvents:
     return DetectionEvents(
-        store,
+        SqliteDetectionRepository(store),
         EventBus(),
         max_events=max_events,
         snapshots=True,
@@ -30,7 +32,6 @@ def _events(store: SqliteStore, directory: Path, max_events: int) -> DetectionEv
         snapshot_dir=directory,
         alarms=None,
         mqtt=None,
-        arms={},
         severity_of=str,
         clock=lambda: 100.0,
         wall_clock=lambda: datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
@@ -45,7 +46,12 @@ def _change(kind: Kind, at: float) -> DetectionChange:
         "major",
         90.0,
         at,
-        {"count": 31},
+        {
+            "count": 31,
+            "density_ppm2": None,
+            "peak_count": 31,
+            "peak_density_ppm2": None,
+        },
     )
 
 
@@ -61,7 +67,7 @@ async def test_pictures_survive_a_restart_and_follow_their_records(
         await events.load()
         for i, kind in enumerate(KINDS):
             await events.emit(_change(kind, 91.0 + i), CONTEXT)
-        ids = [str(e["id"]) for e in events.events()]
+        ids = [e.id for e in events.events()]
     # the oldest record was pruned at the third event, and its picture with it
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{i}.jpg" for i in ids)
     async with SqliteStore(tmp_path / "db.sqlite3") as store:
@@ -88,7 +94,7 @@ async def test_a_lower_limit_after_a_restart_sweeps_the_extra_pictures(
     async with SqliteStore(tmp_path / "db.sqlite3") as store:
         fewer = _events(store, folder, max_events=2)
         await fewer.load()
-        kept = [str(e["id"]) for e in fewer.events()]
+        kept = [e.id for e in fewer.events()]
     assert sorted(p.stem for p in folder.iterdir()) == sorted(kept)
     assert len(kept) == 2
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from wall.config.settings import AuthSettings
 from wall.platform.auth import (
     BOOTSTRAP_ADMIN_NAME,
     ROLE_PERMISSIONS,
     Authenticator,
+    AuthSettings,
     Forbidden,
     Permission,
     Principal,

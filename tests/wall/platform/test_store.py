@@ -12,19 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from wall.platform.audit import AuditEntry, AuditLog
 from wall.platform.store.migrations import (
     MIGRATIONS,
     Migration,
     StoreError,
     split_statements,
 )
-from wall.platform.store.sqlite import (
-    TOKEN_PREFIX,
-    AuditEntry,
-    SqliteStore,
-    Store,
-    hash_secret,
-)
+from wall.platform.store.protocols import Store
+from wall.platform.store.sqlite import SqliteStore
+from wall.platform.store.sqlite.audit import audit_row, insert_audit
+from wall.platform.tokens import TOKEN_PREFIX, TokenRepository, hash_secret
 
 START = datetime(2025, 6, 1, 0, 30, tzinfo=UTC)
 
@@ -110,7 +108,7 @@ async def test_connection_pragmas_and_worker_thread(store: SqliteStore) -> None:
             threading.current_thread().name,
         )
 
-    mode, synchronous, foreign_keys, thread_name = await store._call(probe)
+    mode, synchronous, foreign_keys, thread_name = await store.run(probe)
     assert mode == "wal"
     assert synchronous == 1  # NORMAL
     assert foreign_keys == 1
@@ -426,3 +424,53 @@ async def test_list_and_delete_kv_by_prefix(tmp_path: Path) -> None:
         assert await store.delete_kv("layout:a") is False
     async with SqliteStore(tmp_path / "s.db") as store:
         assert set(await store.list_kv("layout")) == {"layout:b*", "layoutx"}
+
+
+# --- transactions: what other repositories build on ---------------------------
+
+
+def write_kv_and_audit(
+    conn: sqlite3.Connection, row: tuple[object, ...], *, then_fail: bool
+) -> int:
+    """A change and its audit line; optionally a duplicate key after both."""
+    conn.execute("INSERT INTO kv (key, value, updated_at) VALUES ('t', '1', '')")
+    entry_id = insert_audit(conn, row)
+    if then_fail:
+        conn.execute("INSERT INTO kv (key, value, updated_at) VALUES ('t', '2', '')")
+    return entry_id
+
+
+async def test_a_transaction_commits_a_change_and_its_audit_line_together(
+    store: SqliteStore,
+) -> None:
+    row = audit_row(AuditEntry(actor="duty-1", action="kv.write"), store.now_text())
+    entry_id = await store.transaction(
+        lambda conn: write_kv_and_audit(conn, row, then_fail=False)
+    )
+    [entry] = await store.list_audit()
+    assert entry.id == entry_id and entry.action == "kv.write"
+    assert await store.get_kv("t") == 1
+
+
+async def test_a_failed_transaction_leaves_neither_change_nor_audit_line(
+    store: SqliteStore,
+) -> None:
+    row = audit_row(AuditEntry(actor="duty-1", action="kv.write"), store.now_text())
+    with pytest.raises(StoreError, match="UNIQUE"):
+        await store.transaction(
+            lambda conn: write_kv_and_audit(conn, row, then_fail=True)
+        )
+    assert await store.list_audit() == ()
+    assert await store.get_kv("t") is None
+    # the connection is usable again: no transaction was left open
+    await store.put_kv("t", 3)
+    assert await store.get_kv("t") == 3
+
+
+async def test_narrow_repositories_share_the_store(store: SqliteStore) -> None:
+    tokens: TokenRepository = store.tokens
+    audit: AuditLog = store.audit
+    issued = await tokens.create_token("ops", "operator")
+    await audit.append_audit(AuditEntry(actor="ops", action="token.use"))
+    assert await store.find_token(issued.secret) == issued.record
+    assert [e.action for e in await store.list_audit()] == ["token.use"]

@@ -1,4 +1,4 @@
-"""Command validation and the control lease (W11, O4)."""
+"""Command validation and the two clock readings (O3, O4)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,11 @@ import pytest
 
 from wall.walls.core.commands import (
     DEFAULT_PRIORITY,
-    LEASE_TTL_S,
     ActivateLayout,
     Cause,
     CommandInvalid,
-    ControlLease,
     Instant,
-    LeaseHeld,
     RevertPolicy,
-    WrongWall,
-    acquire_lease,
-    check_lease,
-    release_lease,
 )
 
 T0 = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
@@ -88,69 +81,3 @@ def test_o3_instant_is_normalised_to_utc_and_must_be_aware() -> None:
     assert Instant(shanghai, 0.0).utc.tzinfo is UTC
     with pytest.raises(ValueError, match="aware"):
         Instant(datetime(2025, 7, 1), 0.0)
-
-
-def lease(holder: str, acquired_s: float = 0.0, ttl_s: float = 60.0) -> ControlLease:
-    return acquire_lease(None, "w", holder, at(acquired_s), ttl_s)
-
-
-@pytest.mark.parametrize(
-    ("current", "user", "now_s", "force", "expectation", "holder"),
-    [
-        (None, "bob", 0.0, False, DoesNotRaise(), "bob"),
-        ("alice", "bob", 30.0, False, pytest.raises(LeaseHeld), None),
-        ("alice", "bob", 59.9, False, pytest.raises(LeaseHeld), None),
-        ("alice", "bob", 60.0, False, DoesNotRaise(), "bob"),  # expired
-        ("alice", "bob", 30.0, True, DoesNotRaise(), "bob"),  # admin break
-        ("alice", "alice", 30.0, False, DoesNotRaise(), "alice"),  # renew
-    ],
-)
-def test_w11_lease(
-    current: str | None,
-    user: str,
-    now_s: float,
-    force: bool,
-    expectation: AbstractContextManager[object],
-    holder: str | None,
-) -> None:
-    existing = lease(current) if current else None
-    with expectation as caught:
-        got = acquire_lease(existing, "w", user, at(now_s), 60.0, force=force)
-        assert got.holder_user_id == holder
-        assert got.expires_at == T0 + timedelta(seconds=now_s + 60.0)
-    if isinstance(caught, pytest.ExceptionInfo):
-        assert caught.value.http_status == 409
-        assert caught.value.lease.holder_user_id == current
-
-
-def test_w11_renewal_keeps_the_acquisition_time() -> None:
-    renewed = acquire_lease(lease("alice"), "w", "alice", at(50.0), 60.0)
-    assert renewed.acquired_at == T0
-    assert renewed.expires_monotonic_s == 110.0
-
-
-def test_w11_check_and_release() -> None:
-    held = lease("alice")
-    check_lease(held, "alice", at(10.0))
-    check_lease(None, "bob", at(10.0))
-    check_lease(held, "bob", at(61.0))
-    with pytest.raises(LeaseHeld):
-        check_lease(held, "bob", at(10.0))
-    with pytest.raises(LeaseHeld):
-        release_lease(held, "bob", at(10.0))
-    release_lease(held, "bob", at(10.0), force=True)
-    release_lease(held, "alice", at(10.0))
-
-
-def test_w11_o4_lease_expiry_ignores_wall_clock_jumps() -> None:
-    held = lease("alice", ttl_s=LEASE_TTL_S)
-    jumped = Instant(T0 + timedelta(hours=2), 10.0)  # NTP moved the clock
-    with pytest.raises(LeaseHeld):
-        acquire_lease(held, "w", "bob", jumped)
-
-
-def test_w11_lease_for_another_wall_and_bad_ttl() -> None:
-    with pytest.raises(WrongWall):
-        acquire_lease(lease("alice"), "side", "alice", at(1.0))
-    with pytest.raises(ValueError, match="ttl_s"):
-        acquire_lease(None, "w", "alice", at(1.0), ttl_s=0.0)

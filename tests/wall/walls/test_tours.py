@@ -7,6 +7,7 @@ from contextlib import ExitStack as DoesNotRaise
 
 import pytest
 
+from layouts.tour_content import dwell_issue
 from wall.walls.core.tours import (
     ALL_OFFLINE_RECHECK_S,
     DEFAULT_PREFETCH_S,
@@ -14,7 +15,6 @@ from wall.walls.core.tours import (
     TourCursor,
     TourItem,
     TourStatus,
-    dwell_warning,
 )
 
 ITEMS = tuple(TourItem(f"cam-{n}", 10.0) for n in "abcd")
@@ -35,10 +35,10 @@ def shown(cursor: TourCursor[str], now_s: float, *down: str) -> str | None:
         (2.9, pytest.raises(DwellTooShort), None),
         (0.0, pytest.raises(DwellTooShort), None),
         (float("nan"), pytest.raises(DwellTooShort), None),
-        (3.0, DoesNotRaise(), "dwell 3.0 s is outside the usual 5.0-30.0 s"),
+        (3.0, DoesNotRaise(), "tour dwell 3 s is outside the usual 5-30 s"),
         (5.0, DoesNotRaise(), None),
         (30.0, DoesNotRaise(), None),
-        (31.0, DoesNotRaise(), "dwell 31.0 s is outside the usual 5.0-30.0 s"),
+        (31.0, DoesNotRaise(), "tour dwell 31 s is outside the usual 5-30 s"),
     ],
 )
 def test_t1_dwell_minimum_and_warning(
@@ -46,7 +46,8 @@ def test_t1_dwell_minimum_and_warning(
 ) -> None:
     with expectation:
         TourItem("cam", dwell_s)
-        assert dwell_warning(dwell_s) == warning
+        issue = dwell_issue(dwell_s)
+        assert (issue.message if issue else None) == warning
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,7 @@ Operators, rules, schedules and alarms all speak to a wall through these
 commands; :func:`wall.walls.core.wall_state.apply` turns one command into a new
 :class:`~wall.walls.core.wall_state.WallState`. Tile content is opaque here (a type
 variable): the layout schema owns its shape, the core only stores and
-compares it. An operator edits a wall only while no one else holds its
-:class:`ControlLease` (W11).
+compares it.
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ DEFAULT_PRIORITY = 100
 
 SYSTEM_ACTOR = "system"
 """Actor recorded for changes the service makes on its own (timed reverts)."""
-LEASE_TTL_S = 120.0
-"""Proposed default lifetime of a control lease; renewing extends it (W11)."""
 
 
 class Cause(StrEnum):
@@ -73,21 +70,7 @@ class CommandInvalid(ValueError):
 
 
 class WrongWall(ValueError):
-    """A command or lease for another wall."""
-
-
-class LeaseHeld(Exception):
-    """Another operator controls the wall (HTTP 409 at the edge, W11).
-
-    Attributes:
-        lease: the lease that blocks the caller.
-    """
-
-    http_status = 409
-
-    def __init__(self, lease: ControlLease) -> None:
-        super().__init__(f"wall {lease.wall_id} is controlled by another operator")
-        self.lease = lease
+    """A command for another wall."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +78,7 @@ class Instant:
     """One reading of both clocks, taken by the caller (HS1, O4).
 
     ``utc`` is what people see and what the audit log stores; ``monotonic_s``
-    measures intervals (cooldowns, ``after_s`` reverts, leases), so an NTP
+    measures intervals (cooldowns, ``after_s`` reverts, tours), so an NTP
     correction of the wall clock never shortens or stretches them.
 
     Examples:
@@ -242,86 +225,3 @@ Command: TypeAlias = (
     ActivateLayout | PushTile[C] | ClearTileOverride | TileBack | RevertCause
 )
 """Anything :func:`wall.walls.core.wall_state.apply` accepts."""
-
-
-@dataclass(frozen=True, slots=True)
-class ControlLease:
-    """An operator's exclusive right to edit a wall ("take control", W11)."""
-
-    wall_id: str
-    holder_user_id: str
-    acquired_at: datetime
-    expires_at: datetime
-    expires_monotonic_s: float
-
-    def active(self, now: Instant) -> bool:
-        """Whether the lease still holds (monotonic, O4)."""
-        return now.monotonic_s < self.expires_monotonic_s
-
-
-def acquire_lease(
-    lease: ControlLease | None,
-    wall_id: str,
-    user_id: str,
-    now: Instant,
-    ttl_s: float = LEASE_TTL_S,
-    *,
-    force: bool = False,
-) -> ControlLease:
-    """Take or renew control of a wall.
-
-    Args:
-        lease: the wall's current lease, if any.
-        wall_id: the wall.
-        user_id: who asks.
-        now: both clock readings.
-        ttl_s: lifetime from now, in seconds.
-        force: break another holder's lease (an admin; the caller checks).
-
-    Raises:
-        LeaseHeld: another user holds an unexpired lease and ``force`` is off.
-
-    Examples:
-        >>> from datetime import UTC
-        >>> t0 = Instant(datetime(2025, 7, 1, tzinfo=UTC), 0.0)
-        >>> a = acquire_lease(None, "w", "alice", t0, ttl_s=60)
-        >>> acquire_lease(a, "w", "bob", t0.later(61)).holder_user_id
-        'bob'
-    """
-    if ttl_s <= 0:
-        raise ValueError("ttl_s must be positive")
-    if lease is not None and lease.wall_id != wall_id:
-        raise WrongWall(f"lease for {lease.wall_id}, not {wall_id}")
-    held = lease is not None and lease.active(now)
-    if lease is not None and held and lease.holder_user_id != user_id and not force:
-        raise LeaseHeld(lease)
-    renewing = lease is not None and held and lease.holder_user_id == user_id
-    return ControlLease(
-        wall_id=wall_id,
-        holder_user_id=user_id,
-        acquired_at=lease.acquired_at if lease is not None and renewing else now.utc,
-        expires_at=now.utc + timedelta(seconds=ttl_s),
-        expires_monotonic_s=now.monotonic_s + ttl_s,
-    )
-
-
-def check_lease(lease: ControlLease | None, user_id: str, now: Instant) -> None:
-    """Allow an edit unless someone else holds an unexpired lease.
-
-    Raises:
-        LeaseHeld: another user controls the wall.
-    """
-    if lease is not None and lease.active(now) and lease.holder_user_id != user_id:
-        raise LeaseHeld(lease)
-
-
-def release_lease(
-    lease: ControlLease | None, user_id: str, now: Instant, *, force: bool = False
-) -> None:
-    """Give control back; the wall's lease afterwards is always ``None``.
-
-    Raises:
-        LeaseHeld: another user's unexpired lease and ``force`` is off.
-    """
-    if not force:
-        check_lease(lease, user_id, now)

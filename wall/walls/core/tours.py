@@ -3,7 +3,8 @@
 Pure (HS1): the caller passes the monotonic time and an ``online`` predicate,
 and keeps the returned cursor. A cursor advances slot by slot from the start
 of its current slot, so two cursors started at the same instant stay in step
-(T6) however often each is asked.
+(T6) however often each is asked. The dwell rules (T1) live once, in
+:mod:`layouts.tour_content`; the layout check also warns of unusual dwells.
 """
 
 from __future__ import annotations
@@ -13,14 +14,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from layouts.tour_content import DEFAULT_DWELL_S, MIN_DWELL_S
+
 C = TypeVar("C")
 
-MIN_DWELL_S = 3.0
-"""Hard minimum dwell (Genetec wall pages, T1)."""
-USUAL_DWELL_S = (5.0, 30.0)
-"""Local practice; a dwell outside it gets a warning, not an error (T1)."""
-DEFAULT_DWELL_S = 10.0
-"""Proposed default dwell."""
 DEFAULT_PREFETCH_S = 1.5
 """Start buffering the next item this long before its slot (T3)."""
 ALL_OFFLINE_RECHECK_S = 5.0
@@ -37,21 +34,6 @@ class DwellTooShort(ValueError):
     def __init__(self, dwell_s: float) -> None:
         super().__init__(f"dwell {dwell_s} s is under the {MIN_DWELL_S} s minimum")
         self.dwell_s = dwell_s
-
-
-def dwell_warning(dwell_s: float) -> str | None:
-    """A warning for an unusual (but allowed) dwell, else ``None`` (T1).
-
-    Examples:
-        >>> dwell_warning(10.0) is None
-        True
-        >>> dwell_warning(45.0)
-        'dwell 45.0 s is outside the usual 5.0-30.0 s'
-    """
-    low, high = USUAL_DWELL_S
-    if low <= dwell_s <= high:
-        return None
-    return f"dwell {dwell_s} s is outside the usual {low}-{high} s"
 
 
 @dataclass(frozen=True, slots=True)

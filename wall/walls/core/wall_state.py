@@ -23,10 +23,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
-from types import MappingProxyType
-from typing import Any, Generic
+from typing import Generic
 
+from wall.walls.core.audit import Action, AuditRecord, Outcome
 from wall.walls.core.commands import (
     SYSTEM_ACTOR,
     ActivateLayout,
@@ -38,204 +37,26 @@ from wall.walls.core.commands import (
     PushTile,
     RevertCause,
     RevertEvent,
-    RevertPolicy,
     TileBack,
     WrongWall,
 )
+from wall.walls.core.revert_stack import StackEntry
+from wall.walls.core.screen import EMPTY_SCREEN, HISTORY_DEPTH, Part, Screen, TileSlot
 
-HISTORY_DEPTH = 8
-"""Previous contents a tile remembers for "back" (W10, Genetec)."""
+__all__ = [  # the state's parts, importable from here as before
+    "HISTORY_DEPTH",
+    "Action",
+    "AuditRecord",
+    "Outcome",
+    "Part",
+    "Screen",
+    "StackEntry",
+    "TileSlot",
+]
 
 
 class LayoutNotShown(ValueError):
     """A tile command for a layout that is not on the wall."""
-
-
-class Outcome(StrEnum):
-    """What a command did."""
-
-    APPLIED = "applied"
-    QUEUED = "queued"
-    BASE_UPDATED = "base_updated"
-    TILE_SET = "tile_set"
-    TILE_RESTORED = "tile_restored"
-    REVERTED = "reverted"
-    REVERT_PENDING = "revert_pending"
-    COOLDOWN = "cooldown"
-    ALREADY_ACTIVE = "already_active"
-    UNKNOWN_REF = "unknown_ref"
-    NO_OP = "no_op"
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    """One layout on a set of panels; an empty set means the whole wall."""
-
-    layout_id: str
-    panel_ids: frozenset[str] = frozenset()
-
-    def covers(self, panel_id: str) -> bool:
-        """Whether this part is on ``panel_id``."""
-        return not self.panel_ids or panel_id in self.panel_ids
-
-    def hides(self, other: Part) -> bool:
-        """Whether this part covers every panel of ``other``."""
-        if not self.panel_ids:
-            return True
-        return bool(other.panel_ids) and other.panel_ids <= self.panel_ids
-
-
-@dataclass(frozen=True, slots=True)
-class TileSlot(Generic[C]):
-    """A tile's override and its memory; ``None`` is the layout's own content."""
-
-    layout_id: str
-    tile_id: str
-    content: C | None = None
-    history: tuple[C | None, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Screen(Generic[C]):
-    """Layouts by panel (later parts on top) plus tile overrides."""
-
-    parts: tuple[Part, ...] = ()
-    tiles: tuple[TileSlot[C], ...] = ()
-
-    @property
-    def layout_id(self) -> str | None:
-        """The layout activated last, i.e. the one on top."""
-        return self.parts[-1].layout_id if self.parts else None
-
-    def layout_for_panel(self, panel_id: str) -> str | None:
-        """The layout shown on one panel (W3)."""
-        return next(
-            (p.layout_id for p in reversed(self.parts) if p.covers(panel_id)), None
-        )
-
-    def shows(self, layout_id: str) -> bool:
-        """Whether ``layout_id`` is on at least one panel."""
-        return any(p.layout_id == layout_id for p in self.parts)
-
-    def slot(self, layout_id: str, tile_id: str) -> TileSlot[C] | None:
-        """The tile's override and memory, if it has any."""
-        key = (layout_id, tile_id)
-        return next((s for s in self.tiles if (s.layout_id, s.tile_id) == key), None)
-
-    def overrides(self, layout_id: str | None) -> Mapping[str, C]:
-        """Tile id → overriding content for one layout."""
-        return MappingProxyType(
-            {
-                s.tile_id: s.content
-                for s in self.tiles
-                if s.layout_id == layout_id and s.content is not None
-            }
-        )
-
-    def visible(self) -> tuple[tuple[Part, ...], tuple[tuple[str, str, C], ...]]:
-        """What displays render: parts and overrides, without tile memory."""
-        shown = tuple(
-            (s.layout_id, s.tile_id, s.content)
-            for s in self.tiles
-            if s.content is not None
-        )
-        return self.parts, shown
-
-    def with_part(self, part: Part) -> Screen[C]:
-        """Activate ``part``: hidden parts go, and so do their and its overrides."""
-        parts = (*(p for p in self.parts if not part.hides(p)), part)
-        kept = {p.layout_id for p in parts[:-1]} - {part.layout_id}
-        return Screen(parts, tuple(s for s in self.tiles if s.layout_id in kept))
-
-    def over(self, under: Screen[C]) -> Screen[C]:
-        """This screen laid over ``under``."""
-        screen = under
-        for part in self.parts:
-            screen = screen.with_part(part)
-        own = tuple(s for s in self.tiles if screen.shows(s.layout_id))
-        return Screen(screen.parts, _sorted((*screen.tiles, *own)))
-
-    def set_tile(self, layout_id: str, tile_id: str, content: C | None) -> Screen[C]:
-        """Override a tile; the old content goes to its memory (W10)."""
-        empty: TileSlot[C] = TileSlot(layout_id, tile_id)
-        old = self.slot(layout_id, tile_id) or empty
-        if old.content == content:
-            return self
-        history = (*old.history, old.content)[-HISTORY_DEPTH:]
-        return self._with_slot(TileSlot(layout_id, tile_id, content, history))
-
-    def back(self, layout_id: str, tile_id: str) -> Screen[C]:
-        """Restore a tile's previous content; unchanged when it has none."""
-        old = self.slot(layout_id, tile_id)
-        if old is None or not old.history:
-            return self
-        return self._with_slot(
-            TileSlot(layout_id, tile_id, old.history[-1], old.history[:-1])
-        )
-
-    def _with_slot(self, slot: TileSlot[C]) -> Screen[C]:
-        key = (slot.layout_id, slot.tile_id)
-        tiles = [s for s in self.tiles if (s.layout_id, s.tile_id) != key]
-        if slot.content is not None or slot.history:
-            tiles.append(slot)
-        return Screen(self.parts, _sorted(tiles))
-
-
-_EMPTY: Screen[Any] = Screen()
-
-
-def _sorted(
-    tiles: tuple[TileSlot[C], ...] | list[TileSlot[C]],
-) -> tuple[TileSlot[C], ...]:
-    return tuple(sorted(tiles, key=lambda s: (s.layout_id, s.tile_id)))
-
-
-@dataclass(frozen=True, slots=True)
-class StackEntry(Generic[C]):
-    """A revertable activation on the wall's revert stack (A2, A3)."""
-
-    cause_ref: str
-    cause: Cause
-    actor: str
-    priority: int
-    seq: int
-    screen: Screen[C]
-    activated_at: datetime
-    activated_monotonic_s: float
-    revert_policy: RevertPolicy
-    revert_after_s: float | None = None
-    exclusive_group: str | None = None
-    acked: bool = False
-    cleared: bool = False
-
-    @property
-    def rank(self) -> tuple[int, int]:
-        """Higher priority first, then the newer activation (A1)."""
-        return self.priority, self.seq
-
-    @property
-    def revert_at_monotonic_s(self) -> float | None:
-        """When an ``after_s`` entry is due, in monotonic seconds."""
-        if self.revert_after_s is None:
-            return None
-        return self.activated_monotonic_s + self.revert_after_s
-
-    def revert_due(self, event: RevertEvent, now: Instant) -> bool:
-        """Whether the policy is satisfied, given the flags and this event."""
-        if event is RevertEvent.FORCED:
-            return True
-        match self.revert_policy:
-            case RevertPolicy.ON_CLEAR:
-                return self.cleared
-            case RevertPolicy.ON_ACK:
-                return self.acked
-            case RevertPolicy.ON_ACK_AND_CLEAR:
-                return self.acked and self.cleared
-            case RevertPolicy.AFTER_S:
-                due = self.revert_at_monotonic_s
-                expired = event is RevertEvent.EXPIRED
-                return expired and due is not None and now.monotonic_s >= due
-        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,35 +108,6 @@ class WallState(Generic[C]):
         """Previous contents of a tile, oldest first (W10)."""
         slot = self.screen.slot(layout_id or self.active_layout_id or "", tile_id)
         return slot.history if slot else ()
-
-
-class Action(StrEnum):
-    """Kind of change written to the audit log."""
-
-    ACTIVATE_LAYOUT = "activate_layout"
-    PUSH_TILE = "push_tile"
-    CLEAR_TILE = "clear_tile"
-    TILE_BACK = "tile_back"
-    REVERT = "revert"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    """One line of the append-only audit log (O2; ``LayoutActivation``)."""
-
-    wall_id: str
-    revision: int
-    at: datetime
-    actor: str
-    action: Action
-    cause: Cause
-    cause_ref: str | None
-    from_layout_id: str | None
-    to_layout_id: str | None
-    outcome: Outcome
-    tile_id: str | None = None
-    superseded_refs: tuple[str, ...] = ()
-    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,7 +175,7 @@ def _activate(state: WallState[C], cmd: ActivateLayout, now: Instant) -> Transit
             actor=cmd.actor,
             priority=cmd.priority,
             seq=state.revision + 1,
-            screen=_EMPTY.with_part(part),
+            screen=EMPTY_SCREEN.with_part(part),
             activated_at=now.utc,
             activated_monotonic_s=now.monotonic_s,
             revert_policy=cmd.revert_policy,

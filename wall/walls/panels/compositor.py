@@ -31,11 +31,20 @@ from devices.cameras.packets import EncodedPacket
 from devices.cameras.subscriber import PacketSubscriber, StreamClosed
 from devices.media.encoder import H264Encoder
 from devices.media.mpegts import MpegTsMuxer
-from wall.live.relay import PacketSource
+from wall.live.track import PacketSource
+from wall.walls.panels.decoders import DecoderPool
 from wall.walls.panels.drawing import Canvas, Feed, draw_panel
 from wall.walls.panels.drawing import (  # the compositor's input: re-exported
     ComposedTile as ComposedTile,
 )
+
+__all__ = [
+    "ComposedTile",
+    "DecoderPool",
+    "PanelCompositor",
+    "PanelSpec",
+    "mpegts_chunks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -128,57 +137,6 @@ class _ComposeWorker:
                 continue
             if packets:
                 self._post(packets)
-
-
-class DecoderPool:
-    """Refcounted frame decoders, one per camera stream, shared across panels.
-
-    Args:
-        threads: FFmpeg threads per decoder.
-    """
-
-    def __init__(self, threads: int = 1) -> None:
-        self.threads = threads
-        self._decoders: dict[CameraStream, FrameDecoder] = {}
-        self._users: dict[CameraStream, int] = {}
-        self._closed = False
-
-    def __len__(self) -> int:
-        return len(self._decoders)
-
-    async def __aenter__(self) -> DecoderPool:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def acquire(self, stream: CameraStream) -> FrameDecoder:
-        """A running decoder of ``stream``; pair with :meth:`release`."""
-        if self._closed:
-            raise RuntimeError("decoder pool is closed")
-        if stream not in self._decoders:
-            decoder = self._decoders[stream] = FrameDecoder(stream, self.threads)
-            self._users[stream] = 0
-            await decoder.__aenter__()  # subscribes and starts its thread
-        self._users[stream] += 1
-        return self._decoders[stream]
-
-    async def release(self, decoder: FrameDecoder) -> None:
-        """Drop one use; the last user stops the decoder (idempotent per use)."""
-        stream = decoder.stream
-        if self._decoders.get(stream) is not decoder:
-            return
-        self._users[stream] -= 1
-        if self._users[stream] <= 0:
-            del self._decoders[stream], self._users[stream]
-            await decoder.aclose()
-
-    async def aclose(self) -> None:
-        """Stop every decoder; idempotent."""
-        self._closed = True
-        decoders, self._decoders, self._users = list(self._decoders.values()), {}, {}
-        for decoder in decoders:
-            await decoder.aclose()
 
 
 def _feed(stream: CameraStream, decoder: FrameDecoder) -> Feed:

@@ -2,17 +2,15 @@
 
 For walls driven by hardware decoders or weak display PCs that take one
 stream per panel. Each panel's tiles come from the wall's desired state; a
-tour tile shows its current item, chosen from the wall clock the same way the
-wall page chooses it, so a composed panel and a browser panel agree.
+tour tile shows the camera the wall service's tour state names, the one the
+wall pages are sent, so a composed panel and a browser panel agree (T6).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Any
 
 from devices.cameras.camera import CameraStream
 from devices.cameras.config import StreamRole
@@ -25,43 +23,8 @@ from wall.walls.panels.compositor import (
     PanelCompositor,
     PanelSpec,
 )
+from wall.walls.render import RenderedCamera, RenderedTour, TileRender, WallRender
 from wall.walls.service import WallService
-
-
-def tour_camera(
-    content: dict[str, Any], now_s: float, online: Callable[[str], bool]
-) -> str | None:
-    """The camera a tour shows at ``now_s`` (epoch seconds), skipping offline ones.
-
-    Examples:
-        >>> items = [{"camera_id": "a", "dwell_s": 10}, {"camera_id": "b"}]
-        >>> c = {"items": items, "dwell_s": 5}
-        >>> [tour_camera(c, t, lambda _: True) for t in (0, 9.9, 10, 14.9, 15)]
-        ['a', 'a', 'b', 'b', 'a']
-        >>> tour_camera(c, 0, lambda cam: cam != "a")
-        'b'
-    """
-    items = [
-        (
-            str(i.get("camera_id")),
-            float(i.get("dwell_s") or content.get("dwell_s") or 10),
-        )
-        for i in content.get("items", [])
-    ]
-    if not items:
-        return None
-    cycle = sum(d for _, d in items)
-    pos = now_s % cycle
-    index = 0
-    for index, (_, dwell) in enumerate(items):  # noqa: B007 - index is the result
-        if pos < dwell:
-            break
-        pos -= dwell
-    for k in range(len(items)):
-        camera_id = items[(index + k) % len(items)][0]
-        if online(camera_id):
-            return camera_id
-    return None
 
 
 class PanelOutputs:
@@ -72,7 +35,7 @@ class PanelOutputs:
         self.fleet = fleet
         self.panels: dict[tuple[str, int], PanelCompositor] = {}
         self._stack = AsyncExitStack()
-        self._renders: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._renders: dict[str, tuple[int, WallRender]] = {}
 
     async def __aenter__(self) -> PanelOutputs:
         pool = await self._stack.enter_async_context(DecoderPool())
@@ -114,13 +77,7 @@ class PanelOutputs:
         camera = self.fleet.cameras.get(camera_id)
         return None if camera is None else camera.stream(StreamRole.SUB)
 
-    def _online(self, camera_id: str) -> bool:
-        camera = self.fleet.cameras.get(camera_id)
-        if camera is None:
-            return False
-        return camera.stream(StreamRole.SUB).state.value not in ("offline", "stalled")
-
-    def _render(self, wall_id: str) -> dict[str, Any]:
+    def _render(self, wall_id: str) -> WallRender:
         # the full render is rebuilt only when the wall's revision moves
         revision = self.walls.states[wall_id].revision
         cached = self._renders.get(wall_id)
@@ -129,27 +86,27 @@ class PanelOutputs:
             self._renders[wall_id] = cached
         return cached[1]
 
-    def _tiles(self, wall_id: str, index: int) -> Callable[[], Sequence[ComposedTile]]:
-        def tiles() -> Sequence[ComposedTile]:
-            panel = self._render(wall_id)["panels"][index]
-            now_s = time.time()
-            out = []
-            for t in panel["tiles"]:
-                content = t["content"]
-                camera_id = None
-                if content["kind"] == "camera" and not content.get("camera_removed"):
-                    camera_id = content["camera_id"]
-                elif content["kind"] == "tour":
-                    camera_id = tour_camera(content, now_s, self._online)
-                out.append(
-                    ComposedTile(
-                        Rect(*t["rect"]),
-                        Rect(*t["crop"]),
-                        title=None if t["title_mode"] == "none" else t["title"],
-                        camera_id=camera_id,
-                        tile_wh=(t["tile_wh"][0], t["tile_wh"][1]),
-                    )
-                )
-            return out
+    def _camera(self, wall_id: str, tile: TileRender) -> str | None:
+        content = tile.content
+        if isinstance(content, RenderedCamera):
+            return None if content.camera_removed else content.camera_id
+        if isinstance(content, RenderedTour):
+            tour = self.walls.tour(wall_id, tile.id)
+            return None if tour is None else tour.camera_id
+        return None
 
-        return tiles
+    def tiles(self, wall_id: str, index: int) -> list[ComposedTile]:
+        """A panel's tiles as composed now, in draw order."""
+        return [
+            ComposedTile(
+                Rect(*t.rect),
+                Rect(*t.crop),
+                title=None if t.title_mode == "none" else t.title,
+                camera_id=self._camera(wall_id, t),
+                tile_wh=t.tile_wh,
+            )
+            for t in self._render(wall_id).panels[index].tiles
+        ]
+
+    def _tiles(self, wall_id: str, index: int) -> Callable[[], Sequence[ComposedTile]]:
+        return lambda: self.tiles(wall_id, index)

@@ -1,0 +1,50 @@
+// English. The same keys as zh-CN.js; a key missing here falls back to Chinese.
+export default {
+  dateLocale: "en-GB",
+  lang: "中文",
+  token: "Access token", login: "Log in", logout: "Log out",
+  connecting: "connecting…", disconnected: "disconnected, reconnecting…",
+
+  // pages
+  "live.title": "Live video",
+  "console.title": "Wall console", "console.layouts": "Layouts", "console.current": "On the wall",
+  "console.cameras": "Cameras", "console.audit": "Audit trail", "console.alarms": "Alarms",
+  "console.switch": "Switch", "console.active": "active", "console.rev": "rev",
+  "console.hint": "Select a tile, then click a camera to push it to the wall; or drag a camera onto a tile.",
+  "console.pushed": "pushed", "console.switched": "switched", "console.selectTile": "select a tile first",
+  "console.ack": "Ack", "console.force": "Force", "console.ackedMsg": "alarm acknowledged",
+  "console.forceAsk": "A forced ack also clears the alarm (audited). Continue?",
+
+  // camera streams (health states)
+  "stream.live": "live", "stream.connecting": "connecting", "stream.idle": "idle", "stream.offline": "signal lost",
+  "stream.stalled": "stalled", "stream.unsupported_codec": "unsupported codec", "stream.error": "error",
+
+  // wall tiles
+  "tile.removed": "camera removed", "tile.noData": "no data yet", "tile.allOffline": "all sources offline",
+  "tile.tourEmpty": "no camera to tour", "tile.noMap": "offline schematic (no base map)",
+
+  // alarms
+  "alarm.none": "no active alarms", "alarm.unavailable": "alarms unavailable", "alarm.acked": "acked",
+  "alarm.unacked": "unacked", "alarm.latched": "cleared · awaiting ack",
+  "severity.critical": "critical", "severity.major": "major", "severity.minor": "minor", "severity.warning": "warning",
+  "severity.indeterminate": "indeterminate",
+  "alarmType.crowding": "crowding", "alarmType.intrusion": "intrusion", "alarmType.loitering": "loitering",
+  "alarmType.water_level": "water level",
+
+  // the API's machine error codes ({"error": code, "message", "details"})
+  "error.unauthorized": "invalid token", "error.forbidden": "not allowed for your role", "error.not_found": "not found",
+  "error.invalid_request": "invalid request", "error.too_many_requests": "too many requests, retry later",
+  "error.camera_not_found": "no such camera", "error.camera_not_analysed": "camera not configured for analysis",
+  "error.camera_offline": "camera signal lost", "error.camera_stalled": "camera picture stalled",
+  "error.camera_connecting": "camera connecting", "error.camera_idle": "camera idle",
+  "error.unsupported_codec": "unsupported codec (H.264 needed)", "error.too_many_viewers": "viewer limit reached",
+  "error.bad_offer": "video negotiation failed", "error.shutting_down": "the service is stopping",
+  "error.no_picture": "no picture yet", "error.session_not_found": "no such live session",
+  "error.wall_not_found": "no such wall", "error.wall_busy": "too many wall commands queued, retry later",
+  "error.panel_not_found": "no such panel", "error.tile_not_found": "no such tile",
+  "error.layout_not_found": "no such layout", "error.layout_exists": "the layout exists already",
+  "error.layout_in_use": "the layout is on a wall", "error.layout_does_not_fit": "the layout does not fit the wall",
+  "error.layout_not_shown": "the tile's layout is not on the wall", "error.id_mismatch": "layout id mismatch",
+  "error.alarm_not_found": "no such alarm", "error.already_acknowledged": "already acknowledged",
+  "error.not_active": "the alarm is no longer active", "error.forced_ack_needs_admin": "a forced ack needs an admin",
+};

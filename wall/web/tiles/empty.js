@@ -1,0 +1,6 @@
+// Empty tiles: nothing to draw.
+
+/** An empty element. */
+export function create() {
+  return { el: document.createElement("div"), close() {} };
+}
