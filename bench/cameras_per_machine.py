@@ -41,11 +41,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bench.cameras import camera_configs, camera_names
-from bench.cpu import service_window
+from bench.cpu import CpuWindow, service_window
 from bench.detector_load import MODELS, crowd_settings, raw_fps
 from bench.harness import FPS, BenchResult, rtsp_server, run_main
 from bench.viewers import ViewerProcess
@@ -106,6 +107,77 @@ def detection_settings(names: list[str]) -> DetectionSettings:
     return crowd_settings(names, analysis_fps=ANALYSIS_FPS)
 
 
+@dataclass(frozen=True)
+class Rates:
+    """What one window counted, per second of its wall time."""
+
+    analysed: list[float]  # frames analysed per camera
+    stale: int  # stale (lagging) frames over all cameras
+    sent: list[float]  # frames the relay sent per viewer session
+    got: list[float]  # frames each viewer received
+    window: CpuWindow
+
+
+async def connect_viewers(
+    viewers: ViewerProcess, relay: LiveViewRelay, fleet: CameraFleet, names: list[str]
+) -> None:
+    """One WebRTC viewer per camera on its main stream, until all are ready."""
+    for name in names:
+        offer = await viewers.recv()
+        answer = await relay.offer(
+            fleet.cameras[name], offer["sdp"], StreamPreference.MAIN
+        )
+        viewers.send({"sdp": answer.sdp})
+    await viewers.recv()  # ready
+
+
+async def measure_window(
+    detection: DetectionService,
+    relay: LiveViewRelay,
+    viewers: ViewerProcess,
+    server_pid: int,
+) -> Rates:
+    """Analysed, relayed and received frame rates and CPU over ``WINDOW_S``."""
+    runs = list(detection.cameras.values())
+    a0, s0 = [r.analysed for r in runs], sum(r.stale for r in runs)
+    sent0 = {s["session_id"]: s["packets_sent"] for s in relay.sessions()}
+    got0 = await viewers.frames()
+    window = service_window(viewers.pid, server_pid)
+    window.start()
+    await asyncio.sleep(WINDOW_S)
+    window.stop()
+    analysed = [(r.analysed - a) / window.wall_s for r, a in zip(runs, a0, strict=True)]
+    stale = sum(r.stale for r in runs) - s0
+    got = [
+        (b - a) / window.wall_s
+        for a, b in zip(got0, await viewers.frames(), strict=True)
+    ]
+    sent = [
+        (int(str(s["packets_sent"])) - int(str(sent0.get(str(s["session_id"]), 0))))
+        / window.wall_s
+        for s in relay.sessions()
+    ]
+    return Rates(analysed, stale, sent, got, window)
+
+
+def judge(n: int, rates: Rates) -> Step:
+    """The step's verdict and figures from its window's rates."""
+    analysed, sent, window = rates.analysed, rates.sent, rates.window
+    ok = (
+        min(analysed) >= REALTIME * ANALYSIS_FPS
+        and rates.stale == 0
+        and len(sent) == n
+        and min(sent) >= REALTIME * FPS
+    )
+    cores = {name: window.cores(name) for name in ("service", "viewers", "rtsp_server")}
+    cores |= {"machine": window.machine_cores, "foreign": window.foreign_cores}
+    mean = sum(analysed) / len(analysed)
+    return Step(
+        n, ok, min(analysed), mean, rates.stale, min(sent, default=0.0),
+        min(rates.got, default=0.0), cores,
+    )  # fmt: skip
+
+
 async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -> Step:
     """One step of the ramp with ``n`` cameras."""
     cameras = camera_configs(camera_names(n), main, sub)
@@ -121,48 +193,10 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
     ):
         if detection.state != "ok":
             raise RuntimeError(f"detector {detection.state}: {detection.reason}")
-        for name in names:
-            offer = await viewers.recv()
-            answer = await relay.offer(
-                fleet.cameras[name], offer["sdp"], StreamPreference.MAIN
-            )
-            viewers.send({"sdp": answer.sdp})
-        await viewers.recv()  # ready
+        await connect_viewers(viewers, relay, fleet, names)
         await asyncio.sleep(WARMUP_S)
-        runs = list(detection.cameras.values())
-        a0, s0 = [r.analysed for r in runs], sum(r.stale for r in runs)
-        sent0 = {s["session_id"]: s["packets_sent"] for s in relay.sessions()}
-        got0 = await viewers.frames()
-        window = service_window(viewers.pid, server_pid)
-        window.start()
-        await asyncio.sleep(WINDOW_S)
-        window.stop()
-        analysed = [
-            (r.analysed - a) / window.wall_s for r, a in zip(runs, a0, strict=True)
-        ]
-        stale = sum(r.stale for r in runs) - s0
-        got = [
-            (b - a) / window.wall_s
-            for a, b in zip(got0, await viewers.frames(), strict=True)
-        ]
-        sent = [
-            (int(str(s["packets_sent"])) - int(str(sent0.get(str(s["session_id"]), 0))))
-            / window.wall_s
-            for s in relay.sessions()
-        ]
-    ok = (
-        min(analysed) >= REALTIME * ANALYSIS_FPS
-        and stale == 0
-        and len(sent) == n
-        and min(sent) >= REALTIME * FPS
-    )
-    cores = {name: window.cores(name) for name in ("service", "viewers", "rtsp_server")}
-    cores |= {"machine": window.machine_cores, "foreign": window.foreign_cores}
-    mean = sum(analysed) / len(analysed)
-    return Step(
-        n, ok, min(analysed), mean, stale, min(sent, default=0.0),
-        min(got, default=0.0), cores,
-    )  # fmt: skip
+        rates = await measure_window(detection, relay, viewers, server_pid)
+    return judge(n, rates)
 
 
 @dataclass(frozen=True)
@@ -205,39 +239,72 @@ def raw_throughput(run: ModelRun, seconds: float = 5.0) -> float:
     return raw_fps(session, tensor, seconds, run.workers)
 
 
+async def ramp(
+    main: str, sub: str, server_pid: int, workdir: Path, t0: float
+) -> tuple[list[Step], int]:
+    """Steps of the ramp (see the method) and the largest N that held."""
+    steps: list[Step] = []
+    n, best, worst = START, 0, 10**6  # largest that held, smallest that failed
+    while worst - best > 1 and time.monotonic() - t0 < BUDGET_S:
+        # the machine's speed moves by a third within minutes: probe it
+        # with the issue's reference configuration right before each step
+        speed = await asyncio.to_thread(raw_throughput, REFERENCE_RUN, SPEED_S)
+        step = await measure(n, main, sub, server_pid, workdir)
+        step.reference_fps = speed
+        steps.append(step)
+        print(step.row(), flush=True)
+        if step.ok:
+            best = n
+            n = min(n + 2, worst - 1)
+        else:
+            worst = n
+            # jump to what the analysed rate suggests, then walk up by one
+            guess = int(n * step.mean_analysed_fps / ANALYSIS_FPS)
+            n = max(best + 1, min(n - 1, guess))
+    return steps, best
+
+
+def capacity_figures(
+    steps: list[Step], best: int, square_fps: float, raw_fit_fps: float
+) -> dict[str, Any]:
+    """The saved figures: settings, raw model speed and cores at capacity."""
+    held = next((s for s in steps if s.n == best and s.ok), None)
+    return {
+        "capacity_cameras": best,
+        "threads": DEFAULTS.threads,
+        "workers": DEFAULTS.workers,
+        "batch_size": DEFAULTS.batch_size,
+        "letterbox": DEFAULTS.letterbox,
+        "raw_model_fps": square_fps,
+        "raw_model_fps_service_input": raw_fit_fps,
+        "raw_model_cameras_at_5fps": raw_fit_fps / ANALYSIS_FPS,
+        "reference_config_fps_at_capacity": held.reference_fps if held else None,
+        "reference_config_fps_first_failure": next(
+            (s.reference_fps for s in steps if not s.ok), None
+        ),
+        "service_cores_at_capacity": held.cores["service"] if held else None,
+        "viewer_process_cores_at_capacity": held.cores["viewers"] if held else None,
+        "rtsp_server_cores_at_capacity": held.cores["rtsp_server"] if held else None,
+        "machine_busy_cores_at_capacity": held.cores["machine"] if held else None,
+        "cores": os.cpu_count(),
+    }
+
+
 async def run() -> BenchResult:
     """The benchmark."""
     square_fps = await asyncio.to_thread(raw_throughput, SQUARE_RUN)
     raw_fit_fps = await asyncio.to_thread(raw_throughput, SERVICE_RUN)
     print(f"raw model: {square_fps:.1f} frames/s at 416x416, {raw_fit_fps:.1f} at the "
           "service's input for 16:9 frames", flush=True)  # fmt: skip
-    steps: list[Step] = []
     t0 = time.monotonic()
     with (
         rtsp_server({"/main": "test_main.h264", "/sub": "test_sub.h264"}) as server,
         tempfile.TemporaryDirectory(prefix="bench-cameras-") as tmp,
     ):
         assert server.pid is not None
-        n, best, worst = START, 0, 10**6  # largest that held, smallest that failed
-        while worst - best > 1 and time.monotonic() - t0 < BUDGET_S:
-            # the machine's speed moves by a third within minutes: probe it
-            # with the issue's reference configuration right before each step
-            speed = await asyncio.to_thread(raw_throughput, REFERENCE_RUN, SPEED_S)
-            step = await measure(
-                n, server.url("/main"), server.url("/sub"), server.pid, Path(tmp)
-            )
-            step.reference_fps = speed
-            steps.append(step)
-            print(step.row(), flush=True)
-            if step.ok:
-                best = n
-                n = min(n + 2, worst - 1)
-            else:
-                worst = n
-                # jump to what the analysed rate suggests, then walk up by one
-                guess = int(n * step.mean_analysed_fps / ANALYSIS_FPS)
-                n = max(best + 1, min(n - 1, guess))
-    held = next((s for s in steps if s.n == best and s.ok), None)
+        steps, best = await ramp(
+            server.url("/main"), server.url("/sub"), server.pid, Path(tmp), t0
+        )
     notes = [s.row() for s in steps]
     if any(s.cores["foreign"] > 0.15 for s in steps):
         notes.append("other processes loaded the machine during a window: disturbed")
@@ -251,27 +318,7 @@ async def run() -> BenchResult:
         ),
         target_label=f">= {TARGET} cameras (ratio >= 1.0)",
         passed=best >= TARGET,
-        figures={
-            "capacity_cameras": best,
-            "threads": DEFAULTS.threads,
-            "workers": DEFAULTS.workers,
-            "batch_size": DEFAULTS.batch_size,
-            "letterbox": DEFAULTS.letterbox,
-            "raw_model_fps": square_fps,
-            "raw_model_fps_service_input": raw_fit_fps,
-            "raw_model_cameras_at_5fps": raw_fit_fps / ANALYSIS_FPS,
-            "reference_config_fps_at_capacity": held.reference_fps if held else None,
-            "reference_config_fps_first_failure": next(
-                (s.reference_fps for s in steps if not s.ok), None
-            ),
-            "service_cores_at_capacity": held.cores["service"] if held else None,
-            "viewer_process_cores_at_capacity": held.cores["viewers"] if held else None,
-            "rtsp_server_cores_at_capacity": held.cores["rtsp_server"]
-            if held
-            else None,
-            "machine_busy_cores_at_capacity": held.cores["machine"] if held else None,
-            "cores": os.cpu_count(),
-        },
+        figures=capacity_figures(steps, best, square_fps, raw_fit_fps),
         notes=notes,
     )
 

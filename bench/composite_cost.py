@@ -31,6 +31,7 @@ import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from bench.cameras import camera_configs
 from bench.cpu import thread_cpu_seconds
@@ -124,7 +125,37 @@ async def run() -> BenchResult:
         return await measure(srv.url("/main"), srv.url("/sub"))
 
 
+@dataclass(frozen=True)
+class CompositeWindow:
+    """The composite-on window: cores, the panel's counters and its output."""
+
+    cores: dict[str, float]
+    stats: dict[str, float]
+    fps: float
+    bps: float
+
+
+async def composite_window(
+    pool: DecoderPool, lookup: Callable[[str], CameraStream | None]
+) -> CompositeWindow:
+    """Compose, encode and serve the panel to one client over ``WINDOW_S``."""
+    spec = PanelSpec(fps=FPS, linger_s=0.5)
+    async with PanelCompositor(
+        tiles, lookup, spec, decoders=pool, label="bench"
+    ) as panel:
+        async with ts_client(panel) as received:
+            await asyncio.sleep(WARMUP_S)
+            f0, b0 = panel.stats().get("frames", 0.0), received[0]
+            on = await cpu_window(WINDOW_S, "decoder ", "compositor ")
+            stats = panel.stats()
+            out_fps = (stats["frames"] - f0) / on["wall_s"]
+            out_bps = 8 * (received[0] - b0) / on["wall_s"]
+        await poll_until(lambda: not panel.running, 5.0)
+    return CompositeWindow(on, stats, out_fps, out_bps)
+
+
 async def measure(main_url: str, sub_url: str) -> BenchResult:
+    """Decode-only, composite-on, then decode-only again (see the method)."""
     policy = StreamPolicy(idle_linger_s=1.0)
     async with (
         CameraFleet(camera_configs(NAMES, main_url, sub_url), policy) as fleet,
@@ -141,27 +172,27 @@ async def measure(main_url: str, sub_url: str) -> BenchResult:
         await poll_until(lambda: all(d.latest() for d in decoders), 20.0)
         await asyncio.sleep(WARMUP_S)
         decode1 = await cpu_window(WINDOW_S, "decoder ")
-        spec = PanelSpec(fps=FPS, linger_s=0.5)
-        async with PanelCompositor(
-            tiles, lookup, spec, decoders=pool, label="bench"
-        ) as panel:
-            async with ts_client(panel) as received:
-                await asyncio.sleep(WARMUP_S)
-                f0, b0 = panel.stats().get("frames", 0.0), received[0]
-                on = await cpu_window(WINDOW_S, "decoder ", "compositor ")
-                stats = panel.stats()
-                out_fps = (stats["frames"] - f0) / on["wall_s"]
-                out_bps = 8 * (received[0] - b0) / on["wall_s"]
-            await poll_until(lambda: not panel.running, 5.0)
+        on = await composite_window(pool, lookup)
         await asyncio.sleep(2.0)
         decode2 = await cpu_window(WINDOW_S, "decoder ")
         frames_decoded = sum(d.frames_decoded for d in decoders)
         for d in decoders:
             await pool.release(d)
+    return result(decode1, decode2, on, frames_decoded)
+
+
+def result(
+    decode1: dict[str, float],
+    decode2: dict[str, float],
+    on: CompositeWindow,
+    frames_decoded: int,
+) -> BenchResult:
+    """The RATIO and figures from the two decode-only windows and the composite."""
     decode = (decode1["process"] + decode2["process"]) / 2
-    composite = on["process"] - decode
-    per_panel_total = on["process"]
+    composite = on.cores["process"] - decode
+    per_panel_total = on.cores["process"]
     ratio = composite / decode if decode > 0 else float("inf")
+    stats = on.stats
     return BenchResult(
         name="composite_cost",
         ratio=ratio,
@@ -176,13 +207,13 @@ async def measure(main_url: str, sub_url: str) -> BenchResult:
             "decode_only_cores_before": decode1["process"],
             "decode_only_cores_after": decode2["process"],
             "decode_threads_cores": (decode1["decoder "] + decode2["decoder "]) / 2,
-            "composite_on_cores": on["process"],
+            "composite_on_cores": on.cores["process"],
             "composite_cores": composite,
-            "compositor_thread_cores": on["compositor "],
+            "compositor_thread_cores": on.cores["compositor "],
             "compose_ms_per_frame": stats["compose_ms"],
             "encode_ms_per_frame": stats["encode_ms"],
-            "output_fps": out_fps,
-            "output_kbps": out_bps / 1000,
+            "output_fps": on.fps,
+            "output_kbps": on.bps / 1000,
             "jobs_dropped": stats["jobs_dropped"],
             "frames_decoded_total": frames_decoded,
             "window_s": WINDOW_S,

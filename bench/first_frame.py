@@ -98,11 +98,39 @@ def _summary(rows: list[dict[str, float]], key: str) -> dict[str, float]:
     }
 
 
+async def viewer_trials(
+    svc: ServiceProcess, rng: random.Random
+) -> tuple[list[dict[str, float]], CpuWindow]:
+    """``TRIALS`` new viewers at random GOP phases, and the CPU window around them."""
+    rows: list[dict[str, float]] = []
+    async with chromium() as (browser, _):
+        viewers = CpuWindow({"service": [svc.pid]})
+        viewers.start()
+        for _ in range(TRIALS):
+            await asyncio.sleep(rng.uniform(0.0, GOP_S))
+            rows.append(await _viewer_trial(browser, svc))
+        viewers.stop()
+    return rows, viewers
+
+
+async def reference_trials(
+    svc: ServiceProcess, url: str, rng: random.Random
+) -> tuple[list[float], CpuWindow]:
+    """``TRIALS`` PyAV opens at random GOP phases (ms), and the CPU window."""
+    ref_ms: list[float] = []
+    reference = CpuWindow({"service": [svc.pid]})
+    reference.start()
+    for _ in range(TRIALS):
+        await asyncio.sleep(rng.uniform(0.0, GOP_S))
+        seconds = await asyncio.to_thread(pyav_first_keyframe_s, url)
+        ref_ms.append(1000 * seconds)
+    reference.stop()
+    return ref_ms, reference
+
+
 async def run() -> BenchResult:
     """The whole benchmark."""
     rng = random.Random(SEED)
-    rows: list[dict[str, float]] = []
-    ref_ms: list[float] = []
     with (
         tempfile.TemporaryDirectory(prefix="bench-first-") as tmp,
         rtsp_server({"/main": "test_main.h264"}) as server,
@@ -112,27 +140,26 @@ async def run() -> BenchResult:
         async with ServiceProcess(Path(tmp), cams) as svc:
             await svc.wait_live(["cam"])
             await asyncio.sleep(GOP_S + 0.5)  # a whole GOP in the cache
-            async with chromium() as (browser, _):
-                viewers = CpuWindow({"service": [svc.pid]})
-                viewers.start()
-                for _ in range(TRIALS):
-                    await asyncio.sleep(rng.uniform(0.0, GOP_S))
-                    rows.append(await _viewer_trial(browser, svc))
-                viewers.stop()
+            rows, viewers = await viewer_trials(svc, rng)
             sessions = (await svc.get("/api/v1/webrtc"))["sessions"]
             # While the service keeps the mount's pipeline running: alone, a
             # new client would restart it at the clip's first (key) frame.
-            reference = CpuWindow({"service": [svc.pid]})
-            reference.start()
-            for _ in range(TRIALS):
-                await asyncio.sleep(rng.uniform(0.0, GOP_S))
-                seconds = await asyncio.to_thread(pyav_first_keyframe_s, url)
-                ref_ms.append(1000 * seconds)
-            reference.stop()
+            ref_ms, reference = await reference_trials(svc, url, rng)
     notes = foreign_load_note("viewer trials", viewers)
     notes += foreign_load_note("PyAV trials", reference)
     if sessions:
         notes.append(f"{len(sessions)} session(s) still open after hang-up")
+    return result(rows, ref_ms, viewers, reference, notes)
+
+
+def result(
+    rows: list[dict[str, float]],
+    ref_ms: list[float],
+    viewers: CpuWindow,
+    reference: CpuWindow,
+    notes: list[str],
+) -> BenchResult:
+    """The RATIO and figures from the viewer trials and the PyAV reference."""
     p95 = percentile([r["offer_to_frame_ms"] for r in rows], 95)
     ref_p95 = percentile(ref_ms, 95)
     figures: dict[str, Any] = {

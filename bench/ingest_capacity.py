@@ -200,6 +200,19 @@ class _Tracked:
         self.gop_skips = d._subscriber.gop_skips
         self.errors = d.decode_errors
 
+    def problems(self, rate: float) -> list[str]:
+        """Why the stream was not held live since :meth:`mark`, at ``rate`` fps."""
+        d = self.decoder
+        key = d.stream.key.camera_id
+        found: list[str] = []
+        if rate < REALTIME * FPS:
+            found.append(f"{key} {rate:.1f} fps")
+        if d.skipped_packets > self.skipped or d._subscriber.gop_skips > self.gop_skips:
+            found.append(f"{key} skipped to a keyframe")
+        if d.stream.state is not StreamState.LIVE:
+            found.append(f"{key} {d.stream.state.value}")
+        return found
+
 
 async def service_capacity(
     url: str, start: int, server_pid: int
@@ -228,19 +241,9 @@ async def service_capacity(
             window.stop()
             fps, problems = [], []
             for t in tracked:
-                d = t.decoder
-                rate = (d.frames_decoded - t.frames) / window.wall_s
+                rate = (t.decoder.frames_decoded - t.frames) / window.wall_s
                 fps.append(rate)
-                key = d.stream.key.camera_id
-                if rate < REALTIME * FPS:
-                    problems.append(f"{key} {rate:.1f} fps")
-                if (
-                    d.skipped_packets > t.skipped
-                    or d._subscriber.gop_skips > t.gop_skips
-                ):
-                    problems.append(f"{key} skipped to a keyframe")
-                if d.stream.state is not StreamState.LIVE:
-                    problems.append(f"{key} {d.stream.state.value}")
+                problems += t.problems(rate)
             return Step(
                 len(tracked),
                 not problems,
@@ -256,8 +259,20 @@ async def service_capacity(
             await asyncio.gather(*(t.decoder.aclose() for t in tracked))
 
 
-def _ok_at(steps: list[Step], n: int) -> list[Step]:
-    return [s for s in steps if s.n == n and s.ok]
+def _cores_at(steps: list[Step], n: int, group: str) -> float:
+    """Cores of ``group`` in the first passing window at ``n`` streams (or NaN)."""
+    return next((s.cpu[group] for s in steps if s.n == n and s.ok), float("nan"))
+
+
+def _disturbed_note(steps: list[Step]) -> list[str]:
+    """A note when other processes loaded the machine during some windows."""
+    disturbed = [s for s in steps if s.cpu["foreign"] > FOREIGN_LOAD_WARN_CORES]
+    if not disturbed:
+        return []
+    return [
+        f"{len(disturbed)} window(s) had more than {FOREIGN_LOAD_WARN_CORES} "
+        "cores of load from other processes: capacity figures are disturbed"
+    ]
 
 
 async def run() -> BenchResult:
@@ -277,31 +292,16 @@ async def run() -> BenchResult:
     ratio = capacity / limit if limit else float("nan")
     notes = [f"ffmpeg ramp: {s.row()}" for s in ff_steps]
     notes += [f"service ramp: {s.row()}" for s in svc_steps]
-    disturbed = [
-        s for s in ff_steps + svc_steps if s.cpu["foreign"] > FOREIGN_LOAD_WARN_CORES
-    ]
-    if disturbed:
-        notes.append(
-            f"{len(disturbed)} window(s) had more than {FOREIGN_LOAD_WARN_CORES} "
-            "cores of load from other processes: capacity figures are disturbed"
-        )
+    notes += _disturbed_note(ff_steps + svc_steps)
     figures: dict[str, Any] = {
         "ffmpeg_file_decode_fps_per_cpu_s": speed,
         "decode_only_ceiling_streams": ceiling,
         "ffmpeg_limit_streams": limit,
         "service_streams_held_live": capacity,
-        "service_cores_at_capacity": next(
-            (s.cpu["service"] for s in _ok_at(svc_steps, capacity)), float("nan")
-        ),
-        "rtsp_server_cores_at_capacity": next(
-            (s.cpu["rtsp_server"] for s in _ok_at(svc_steps, capacity)), float("nan")
-        ),
-        "ffmpeg_cores_at_limit": next(
-            (s.cpu["ffmpeg"] for s in _ok_at(ff_steps, limit)), float("nan")
-        ),
-        "rtsp_server_cores_at_ffmpeg_limit": next(
-            (s.cpu["rtsp_server"] for s in _ok_at(ff_steps, limit)), float("nan")
-        ),
+        "service_cores_at_capacity": _cores_at(svc_steps, capacity, "service"),
+        "rtsp_server_cores_at_capacity": _cores_at(svc_steps, capacity, "rtsp_server"),
+        "ffmpeg_cores_at_limit": _cores_at(ff_steps, limit, "ffmpeg"),
+        "rtsp_server_cores_at_ffmpeg_limit": _cores_at(ff_steps, limit, "rtsp_server"),
     }
     return BenchResult(
         name="ingest_capacity",

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,56 +67,74 @@ async def _wait_all_playing(page: Any, cameras: list[str], timeout_s: float) -> 
     raise RuntimeError(f"not every tile plays after {timeout_s:.0f} s: {stats}")
 
 
-async def measure_relay(
-    workdir: Path, url: str, server_pid: int
+async def pull_only_window(service_pid: int) -> CpuWindow:
+    """The service's CPU over ``PULL_S`` with no viewer, again if disturbed."""
+    for _ in range(1 + DISTURBED_RETRIES):  # again if other load disturbed it
+        pull = CpuWindow({"service": [service_pid]})
+        pull.start()
+        await asyncio.sleep(PULL_S)
+        pull.stop()
+        if pull.foreign_cores <= FOREIGN_LOAD_WARN_CORES:
+            break
+    return pull
+
+
+@dataclass(frozen=True)
+class RelayWindow:
+    """What the relay window saw, at its start (``0``) and its end (``1``)."""
+
+    window: CpuWindow
+    tiles0: dict[str, dict[str, Any]]  # the page's WebRTC statistics per tile
+    tiles1: dict[str, dict[str, Any]]
+    sessions0: list[dict[str, Any]]  # the service's WebRTC sessions
+    sessions1: list[dict[str, Any]]
+    loop_s: float  # CPU seconds of the service's event-loop thread
+
+
+async def relay_window(
+    svc: ServiceProcess, cams: list[str], server_pid: int
+) -> RelayWindow:
+    """The service's CPU over ``WINDOW_S`` while one page shows every camera."""
+    async with chromium() as (browser, driver_pid):
+        page = await open_live_page(browser, svc.live_url(stream="main"))
+        await _wait_all_playing(page, cams, 30.0)
+        await asyncio.sleep(WARMUP_S)
+        sessions0 = (await svc.get("/api/v1/webrtc"))["sessions"]
+        before = await tile_stats(page)
+        window = CpuWindow(
+            {
+                "service": [svc.pid],
+                "rtsp_server": [server_pid],
+                "chromium": browser_pids(driver_pid),
+            }
+        )
+        threads0 = thread_cpu_seconds(svc.pid)
+        window.start()
+        await asyncio.sleep(WINDOW_S)
+        window.stop()
+        threads1 = thread_cpu_seconds(svc.pid)
+        after = await tile_stats(page)
+        sessions1 = (await svc.get("/api/v1/webrtc"))["sessions"]
+        await hang_up(page, svc.token)
+    loop_s = threads1.get(svc.pid, 0.0) - threads0.get(svc.pid, 0.0)
+    return RelayWindow(window, before, after, sessions0, sessions1, loop_s)
+
+
+def relay_figures(
+    pull: CpuWindow, relay: RelayWindow, cams: list[str]
 ) -> tuple[dict[str, Any], list[str]]:
-    """Service CPU idle and while relaying ``CAMERAS`` streams to Chromium."""
-    cams = [f"cam{i + 1}" for i in range(CAMERAS)]
+    """Figures of the pull-only and relay windows; a note if a viewer fell behind."""
+    window, before, after = relay.window, relay.tiles0, relay.tiles1
     notes: list[str] = []
-    specs = [CameraSpec(c, url, always_on=True) for c in cams]
-    async with ServiceProcess(workdir, specs) as svc:
-        pid = svc.pid
-        await svc.wait_live(cams)
-        await asyncio.sleep(2.0)
-        for _ in range(1 + DISTURBED_RETRIES):  # again if other load disturbed it
-            pull = CpuWindow({"service": [svc.pid]})
-            pull.start()
-            await asyncio.sleep(PULL_S)
-            pull.stop()
-            if pull.foreign_cores <= FOREIGN_LOAD_WARN_CORES:
-                break
-        notes += foreign_load_note("pull-only window", pull)
-        async with chromium() as (browser, driver_pid):
-            page = await open_live_page(browser, svc.live_url(stream="main"))
-            await _wait_all_playing(page, cams, 30.0)
-            await asyncio.sleep(WARMUP_S)
-            sessions0 = (await svc.get("/api/v1/webrtc"))["sessions"]
-            before = await tile_stats(page)
-            window = CpuWindow(
-                {
-                    "service": [svc.pid],
-                    "rtsp_server": [server_pid],
-                    "chromium": browser_pids(driver_pid),
-                }
-            )
-            threads0 = thread_cpu_seconds(svc.pid)
-            window.start()
-            await asyncio.sleep(WINDOW_S)
-            window.stop()
-            threads1 = thread_cpu_seconds(svc.pid)
-            notes += foreign_load_note("relay window", window)
-            after = await tile_stats(page)
-            sessions1 = (await svc.get("/api/v1/webrtc"))["sessions"]
-            await hang_up(page, svc.token)
     f0, f1 = _frames(before), _frames(after)
     viewer_fps = [(f1[c] - f0[c]) / window.wall_s for c in cams]
-    drops0 = {s["session_id"]: s["dropped_packets"] for s in sessions0}
+    drops0 = {s["session_id"]: s["dropped_packets"] for s in relay.sessions0}
     dropped = sum(
-        s["dropped_packets"] - drops0.get(s["session_id"], 0) for s in sessions1
+        s["dropped_packets"] - drops0.get(s["session_id"], 0) for s in relay.sessions1
     )
     if min(viewer_fps) < 0.95 * FPS:
         notes.append(f"INVALID: a viewer decoded below 95 % of {FPS:.0f} fps")
-    loop_s = threads1.get(pid, 0.0) - threads0.get(pid, 0.0)
+    loop_s = relay.loop_s
     figures = {
         "service_pull_only_cores": pull.cores("service"),
         "service_cores": window.cores("service"),
@@ -133,6 +152,23 @@ async def measure_relay(
         "codec": "H.264 1080p25 (test_main.h264)",
     }
     return figures, notes
+
+
+async def measure_relay(
+    workdir: Path, url: str, server_pid: int
+) -> tuple[dict[str, Any], list[str]]:
+    """Service CPU idle and while relaying ``CAMERAS`` streams to Chromium."""
+    cams = [f"cam{i + 1}" for i in range(CAMERAS)]
+    specs = [CameraSpec(c, url, always_on=True) for c in cams]
+    async with ServiceProcess(workdir, specs) as svc:
+        await svc.wait_live(cams)
+        await asyncio.sleep(2.0)
+        pull = await pull_only_window(svc.pid)
+        relay = await relay_window(svc, cams, server_pid)
+    notes = foreign_load_note("pull-only window", pull)
+    notes += foreign_load_note("relay window", relay.window)
+    figures, invalid = relay_figures(pull, relay, cams)
+    return figures, notes + invalid
 
 
 async def measure_ffmpeg(url: str) -> tuple[dict[str, float], list[str]]:

@@ -28,17 +28,19 @@ import itertools
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
 import httpx
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page
 
 from bench.cpu import CpuWindow, foreign_load_note
 from bench.harness import BenchResult, percentile, run_main
 from tests.support.browser import chromium
 from tests.support.service import RunningService, running_service
+from wall.config.settings import Settings
 from wall.demo import demo_settings
 from wall.platform.auth import Role
 
@@ -94,67 +96,92 @@ async def _session_counts(pages: list[Page]) -> dict[str, int]:
     return total
 
 
+def wall_settings(workdir: Path, with_cameras: bool) -> Settings:
+    """The demo's settings with its main wall only (and no cameras if asked)."""
+    settings = demo_settings(workdir, 0, media_dir=Path("data/media"))
+    walls = tuple(w for w in settings.walls if w.id == "main")
+    update: dict[str, Any] = {"walls": walls}
+    if not with_cameras:
+        update["cameras"] = ()
+    return settings.model_copy(update=update)
+
+
+async def open_panels(browser: Browser, svc: RunningService) -> list[Page]:
+    """One 320x180 page per panel of the 4x3 wall, each drawing revision 1."""
+    token = svc.tokens[Role.VIEWER]
+    pages = []
+    for row, col in itertools.product(range(3), range(4)):
+        page = await browser.new_page(viewport={"width": 320, "height": 180})
+        await page.goto(f"{svc.base_url}/wall/main?panel={row},{col}#token={token}")
+        pages.append(page)
+    for page in pages:
+        await page.wait_for_function(
+            "() => window.citywallWall.revision >= 1", timeout=15_000
+        )
+    return pages
+
+
+@dataclass
+class Switches:
+    """Latencies of the switches, in ms."""
+
+    samples: list[float] = field(default_factory=list)  # per page and switch
+    spreads: list[float] = field(default_factory=list)  # first to last page
+    parts: dict[str, list[float]] = field(
+        default_factory=lambda: {"feed": [], "build": [], "paint": []}
+    )
+
+
+async def switch_all(svc: RunningService, pages: list[Page]) -> Switches:
+    """``SWITCHES`` layout switches through the API, timed on every page."""
+    out = Switches()
+    async with httpx.AsyncClient(base_url=svc.base_url) as client:
+        for i in range(SWITCHES):
+            t0_ms = time.time() * 1000
+            lat = await _switch(client, svc, LAYOUTS[(i + 1) % len(LAYOUTS)])
+            out.samples.extend(lat)
+            for page in pages:
+                tm = await page.evaluate("() => window.citywallWall.timing")
+                out.parts["feed"].append(tm["receivedMs"] - t0_ms)
+                out.parts["build"].append(tm["builtMs"] - tm["receivedMs"])
+                out.parts["paint"].append(tm["paintedMs"] - tm["builtMs"])
+            out.spreads.append(max(lat) - min(lat))
+            await asyncio.sleep(0.5)
+    return out
+
+
 async def measure(with_cameras: bool) -> dict[str, Any]:
     """Latencies of ``SWITCHES`` switches seen by 12 panel pages."""
     with TemporaryDirectory() as tmp:
-        settings = demo_settings(Path(tmp), 0, media_dir=Path("data/media"))
-        walls = tuple(w for w in settings.walls if w.id == "main")
-        update: dict[str, Any] = {"walls": walls}
-        if not with_cameras:
-            update["cameras"] = ()
-        settings = settings.model_copy(update=update)
+        settings = wall_settings(Path(tmp), with_cameras)
         async with running_service(settings) as svc, chromium() as browser:
-            token = svc.tokens[Role.VIEWER]
-            pages = []
-            for row, col in itertools.product(range(3), range(4)):
-                page = await browser.new_page(viewport={"width": 320, "height": 180})
-                await page.goto(
-                    f"{svc.base_url}/wall/main?panel={row},{col}#token={token}"
-                )
-                pages.append(page)
-            for page in pages:
-                await page.wait_for_function(
-                    "() => window.citywallWall.revision >= 1", timeout=15_000
-                )
+            pages = await open_panels(browser, svc)
             await asyncio.sleep(3.0)  # let camera tiles settle
-            samples: list[float] = []
-            spreads: list[float] = []
-            parts: dict[str, list[float]] = {"feed": [], "build": [], "paint": []}
             before = await _session_counts(pages)
             window = CpuWindow({"bench": [os.getpid()]})
             window.start()
-            async with httpx.AsyncClient(base_url=svc.base_url) as client:
-                for i in range(SWITCHES):
-                    t0_ms = time.time() * 1000
-                    lat = await _switch(client, svc, LAYOUTS[(i + 1) % len(LAYOUTS)])
-                    samples.extend(lat)
-                    for page in pages:
-                        tm = await page.evaluate("() => window.citywallWall.timing")
-                        parts["feed"].append(tm["receivedMs"] - t0_ms)
-                        parts["build"].append(tm["builtMs"] - tm["receivedMs"])
-                        parts["paint"].append(tm["paintedMs"] - tm["builtMs"])
-                    spreads.append(max(lat) - min(lat))
-                    await asyncio.sleep(0.5)
+            switches = await switch_all(svc, pages)
             window.stop()
             after = await _session_counts(pages)
             streams = Counter(str(d["stream"]) for d in svc.runtime.relay.sessions())
-            return {
-                **{f"{k}_p95_ms": percentile(v, 95) for k, v in parts.items()},
-                **{f"{k}_p50_ms": percentile(v, 50) for k, v in parts.items()},
-                "streams_at_end": dict(sorted(streams.items())),
-                "sessions_started": after["started"] - before["started"],
-                "sessions_kept": after["kept"] - before["kept"],
-                "machine_cores": window.machine_cores,
-                "foreign_cores": window.foreign_cores,
-                "notes": foreign_load_note(
-                    "with cameras" if with_cameras else "no cameras", window
-                ),
-                "samples": len(samples),
-                "p50_ms": percentile(samples, 50),
-                "p95_ms": percentile(samples, 95),
-                "max_ms": max(samples),
-                "spread_p95_ms": percentile(spreads, 95),
-            }
+    parts, samples = switches.parts, switches.samples
+    return {
+        **{f"{k}_p95_ms": percentile(v, 95) for k, v in parts.items()},
+        **{f"{k}_p50_ms": percentile(v, 50) for k, v in parts.items()},
+        "streams_at_end": dict(sorted(streams.items())),
+        "sessions_started": after["started"] - before["started"],
+        "sessions_kept": after["kept"] - before["kept"],
+        "machine_cores": window.machine_cores,
+        "foreign_cores": window.foreign_cores,
+        "notes": foreign_load_note(
+            "with cameras" if with_cameras else "no cameras", window
+        ),
+        "samples": len(samples),
+        "p50_ms": percentile(samples, 50),
+        "p95_ms": percentile(samples, 95),
+        "max_ms": max(samples),
+        "spread_p95_ms": percentile(switches.spreads, 95),
+    }
 
 
 async def run() -> BenchResult:

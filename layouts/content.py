@@ -228,12 +228,21 @@ class AlarmSeverity(StrEnum):
     CRITICAL = "critical"
 
 
-class AlarmFilter(FileModel):
-    """Which alarms an alarm list shows."""
+RowLimit = Annotated[int, Field(ge=1, le=200, description="Rows shown.")]
+"""How many rows a list tile shows."""
+
+
+class DepartmentFilter(FileModel):
+    """What every list filter has: the department."""
 
     domain: Domain | None = Field(
         None, description="Only this department (all if unset)."
     )
+
+
+class AlarmFilter(DepartmentFilter):
+    """Which alarms an alarm list shows."""
+
     min_severity: AlarmSeverity = Field(
         AlarmSeverity.WARNING, description="Lowest severity shown."
     )
@@ -247,7 +256,7 @@ class AlarmListContent(FileModel):
 
     kind: Literal["alarm_list"] = "alarm_list"
     filter: AlarmFilter = Field(default_factory=AlarmFilter, description="Filter.")
-    limit: int = Field(20, ge=1, le=200, description="Rows shown.")
+    limit: RowLimit = 20
 
 
 class CaseLight(StrEnum):
@@ -258,12 +267,9 @@ class CaseLight(StrEnum):
     RED = "red"
 
 
-class CaseFilter(FileModel):
+class CaseFilter(DepartmentFilter):
     """Which cases a case list shows."""
 
-    domain: Domain | None = Field(
-        None, description="Only this department (all if unset)."
-    )
     admin_unit_id: Ident | None = Field(
         None, description="Only cases in this admin unit."
     )
@@ -276,7 +282,7 @@ class CaseListContent(FileModel):
 
     kind: Literal["case_list"] = "case_list"
     filter: CaseFilter = Field(default_factory=CaseFilter, description="Filter.")
-    limit: int = Field(20, ge=1, le=200, description="Rows shown.")
+    limit: RowLimit = 20
 
 
 class GridMetric(StrEnum):

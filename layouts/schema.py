@@ -184,12 +184,7 @@ class WallShape(FileModel):
     def shape(self) -> WallShape:
         """Return the bare geometry (drops a ``WallSpec``'s identity)."""
         return WallShape(
-            rows=self.rows,
-            cols=self.cols,
-            panel_w_px=self.panel_w_px,
-            panel_h_px=self.panel_h_px,
-            bezel_h_px=self.bezel_h_px,
-            bezel_v_px=self.bezel_v_px,
+            **{name: getattr(self, name) for name in WallShape.model_fields}
         )
 
 

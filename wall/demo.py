@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import time
 from pathlib import Path
 
@@ -53,58 +54,55 @@ def demo_settings(
 ) -> Settings:
     """Settings of the demo site (media defaults to ``data_dir/media``)."""
     media = (media_dir or data_dir / "media").resolve()
-    cameras = []
-    for i, (cid, name, lon, lat, heading, cell) in enumerate(_DEMO_CAMERAS, start=1):
-        cameras.append(
-            CameraConfig.model_validate(
-                {
-                    "id": cid,
-                    "name": name,
-                    "location": {"lon": lon, "lat": lat},
-                    "heading_deg": heading,
-                    "hfov_deg": 90.0,
-                    "range_m": 120.0,
-                    "tags": ["demo", "天网"],
-                    "grid_cell": cell,
-                    "streams": {
-                        "main": {
-                            "url": f"file://{media}/demo_cam{i}_main.ts",
-                            "loop": True,
-                        },
-                        "sub": {
-                            "url": f"file://{media}/demo_cam{i}_sub.ts",
-                            "loop": True,
-                        },
-                    },
-                }
-            )
-        )
-    walls = (
-        WallSettings(
-            id="main",
-            name="指挥大厅主屏",
-            rows=3,
-            cols=4,
-            default_layout="mixed_4x3",
-            schedule=(
-                ScheduleWindowSettings(
-                    name="夜间值守",
-                    layout_id="emergency_4x3",
-                    start=time(22),
-                    end=time(6),
-                ),
-            ),
-        ),
-        WallSettings(
-            id="duty", name="值班席副屏", rows=2, cols=2, default_layout="mixed_2x2"
-        ),
-    )
     return Settings(
         api=ApiSettings(host=host, port=port),
         storage=StorageSettings(data_dir=data_dir),
-        cameras=tuple(cameras),
-        walls=walls,
+        cameras=tuple(_demo_cameras(media)),
+        walls=_DEMO_WALLS,
     )
+
+
+def _demo_cameras(media: Path) -> Iterator[CameraConfig]:
+    # each demo camera loops its own pair of generated files (main and sub)
+    for i, (cid, name, lon, lat, heading, cell) in enumerate(_DEMO_CAMERAS, start=1):
+        yield CameraConfig.model_validate(
+            {
+                "id": cid,
+                "name": name,
+                "location": {"lon": lon, "lat": lat},
+                "heading_deg": heading,
+                "hfov_deg": 90.0,
+                "range_m": 120.0,
+                "tags": ["demo", "天网"],
+                "grid_cell": cell,
+                "streams": {
+                    role: {"url": f"file://{media}/demo_cam{i}_{role}.ts", "loop": True}
+                    for role in ("main", "sub")
+                },
+            }
+        )
+
+
+_DEMO_WALLS = (
+    WallSettings(
+        id="main",
+        name="指挥大厅主屏",
+        rows=3,
+        cols=4,
+        default_layout="mixed_4x3",
+        schedule=(
+            ScheduleWindowSettings(
+                name="夜间值守",
+                layout_id="emergency_4x3",
+                start=time(22),
+                end=time(6),
+            ),
+        ),
+    ),
+    WallSettings(
+        id="duty", name="值班席副屏", rows=2, cols=2, default_layout="mixed_2x2"
+    ),
+)
 
 
 async def demo_tokens(settings: Settings) -> dict[str, str]:

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TypeVar
 
 from devices.cameras.camera import CameraStream
@@ -251,12 +250,7 @@ class Runtime:
             streams = {role.value: s for role, s in camera.streams.items()}
             yield camera_component(camera.id, streams)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:

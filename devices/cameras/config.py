@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from devices.addresses import checked_port
+
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _SOURCE_SCHEMES = ("rtsp", "rtsps", "file", "http", "https")
 
@@ -68,10 +70,7 @@ class StreamConfig(_Strict):
                 raise ValueError("file URL has no path")
         elif not parts.hostname:
             raise ValueError("URL has no host")
-        try:
-            _ = parts.port
-        except ValueError as err:
-            raise ValueError("URL has an invalid port") from err
+        checked_port(parts, "URL")
         if re.search(r"\s", value):
             raise ValueError("URL contains white space")
         return value

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from types import TracebackType
 
 from devices.cameras.camera import Camera, CameraStream, StreamKey
 from devices.cameras.config import CameraConfig, StreamPolicy, StreamRole
@@ -88,12 +87,7 @@ class CameraFleet:
         """Every stream of every camera."""
         return [s for c in self.cameras.values() for s in c.streams.values()]
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:

@@ -170,6 +170,7 @@ class StreamReader:
         self._backoff = Backoff(policy.backoff_initial_s, policy.backoff_max_s)
         self._generation = 0
         self._seq = 0
+        self._live_since: float | None = None  # the session's first packet
 
     @property
     def running(self) -> bool:
@@ -248,70 +249,77 @@ class StreamReader:
             The failure (None for a looped file's end) and the seconds live.
         """
         self.sink.on_state(StreamState.CONNECTING, None, None)
-        failure = self._resolve()
-        if failure is not None:
-            return failure, 0.0
-        timeout = None
-        if not _is_rtsp(self.config):
-            timeout = (self.policy.open_timeout_s, self.policy.stall_after_s)
-        try:
-            container = av.open(
-                _source_path(self.config.url),
-                options=_open_options(self.config, self.policy),
-                timeout=timeout,
-            )
-        except Exception as err:  # every library failure becomes a state
-            return classify_error(err), 0.0
-        live_since: float | None = None
+        opened = self._open()
+        if isinstance(opened, OpenFailure):
+            return opened, 0.0
+        container = opened
+        self._live_since = None
         try:
             if not container.streams.video:
                 return OpenFailure(
                     FailureReason.NO_VIDEO, "source has no video stream"
                 ), 0.0
-            stream = container.streams.video[0]
-            info = stream_info(stream)
-            self._generation += 1
-            self.sink.on_info(info, self._generation)
-            log.info(
-                "%s opened %s %s",
-                self.label,
-                info.codec_name,
-                mask_url(self.config.url),
-            )
-            pacer = _Pacer(self.clock) if self.config.loop else None
-            # Fraction arithmetic per packet is slow: convert the base once
-            time_base_s = float(stream.time_base) if stream.time_base else 0.0
-            for packet in container.demux(stream):
-                if self._stop.is_set():
-                    return None, 0.0
-                if packet.size == 0:
-                    continue
-                if live_since is None:
-                    live_since = self.clock()
-                    state = (
-                        StreamState.UNSUPPORTED_CODEC
-                        if info.codec is VideoCodec.H265
-                        else StreamState.LIVE
-                    )
-                    self.sink.on_state(state, None, None)
-                self._emit(packet, info, pacer, time_base_s)
-                if packet.is_keyframe:
-                    self._measure_skew(container, packet)
-            if self.config.loop and live_since is not None:
-                return None, 0.0
-            return OpenFailure(FailureReason.ENDED, "stream ended"), self._live_for(
-                live_since
-            )
+            return self._demux(container, container.streams.video[0])
         except (av.error.ExitError, TimeoutError) as err:
-            if live_since is None and isinstance(err, TimeoutError):
+            if self._live_since is None and isinstance(err, TimeoutError):
                 return classify_error(err), 0.0  # never got going: a timeout
             return OpenFailure(
                 FailureReason.STALLED, "no packet within the stall timeout"
-            ), self._live_for(live_since)
+            ), self._live_for(self._live_since)
         except Exception as err:
-            return classify_error(err), self._live_for(live_since)
+            return classify_error(err), self._live_for(self._live_since)
         finally:
             container.close()
+
+    def _open(self) -> Any:
+        """The opened container, or the failure of resolving or opening it."""
+        failure = self._resolve()
+        if failure is not None:
+            return failure
+        timeout = None
+        if not _is_rtsp(self.config):
+            timeout = (self.policy.open_timeout_s, self.policy.stall_after_s)
+        try:
+            return av.open(
+                _source_path(self.config.url),
+                options=_open_options(self.config, self.policy),
+                timeout=timeout,
+            )
+        except Exception as err:  # every library failure becomes a state
+            return classify_error(err)
+
+    def _demux(self, container: Any, stream: Any) -> tuple[OpenFailure | None, float]:
+        # sets _live_since at the first packet, for the caller's error paths
+        info = stream_info(stream)
+        self._generation += 1
+        self.sink.on_info(info, self._generation)
+        log.info(
+            "%s opened %s %s", self.label, info.codec_name, mask_url(self.config.url)
+        )
+        pacer = _Pacer(self.clock) if self.config.loop else None
+        # Fraction arithmetic per packet is slow: convert the base once
+        time_base_s = float(stream.time_base) if stream.time_base else 0.0
+        for packet in container.demux(stream):
+            if self._stop.is_set():
+                return None, 0.0
+            if packet.size == 0:
+                continue
+            if self._live_since is None:
+                self._live_since = self.clock()
+                state = (
+                    StreamState.UNSUPPORTED_CODEC
+                    if info.codec is VideoCodec.H265
+                    else StreamState.LIVE
+                )
+                self.sink.on_state(state, None, None)
+            self._emit(packet, info, pacer, time_base_s)
+            if packet.is_keyframe:
+                self._measure_skew(container, packet)
+        if self.config.loop and self._live_since is not None:
+            return None, 0.0
+        return OpenFailure(FailureReason.ENDED, "stream ended"), self._live_for(
+            self._live_since
+        )
 
     def _live_for(self, since: float | None) -> float:
         return 0.0 if since is None else self.clock() - since

@@ -26,13 +26,14 @@ import logging
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
+
+from devices.addresses import checked_port
 
 __all__ = ["MqttHealth", "MqttPublisher", "MqttPublisherConfig", "PublisherState"]
 
@@ -103,10 +104,7 @@ class MqttPublisherConfig:
             raise ValueError("broker URL must not contain credentials")
         if not parts.hostname:
             raise ValueError("broker URL has no host")
-        try:
-            port = parts.port
-        except ValueError as err:
-            raise ValueError("broker URL has an invalid port") from err
+        port = checked_port(parts, "broker URL")
         tls = parts.scheme == "mqtts"
         default = 8883 if tls else 1883
         return cls(host=parts.hostname, port=port or default, tls=tls, **options)
@@ -196,12 +194,7 @@ class MqttPublisher:
         client.loop_start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     @property

@@ -19,7 +19,6 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from types import TracebackType
 
 from layouts.schema import Domain
 from wall.alarms.audit import audit_entry
@@ -130,12 +129,7 @@ class AlarmService:
         )
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -200,15 +194,13 @@ class AlarmService:
         Raises:
             Invalid: A malformed type or originator (``alarm_key_invalid``).
         """
-        key = _key(type, originator)
-        async with self._lock:
-            existing = await self._existing(key)
-            if existing is None or not existing.active:
-                return None
-            change = update_alarm(
-                existing, self._now(), severity=severity, details=details, actor=actor
+
+        def change(alarm: Alarm, now: datetime) -> AlarmChange:
+            return update_alarm(
+                alarm, now, severity=severity, details=details, actor=actor
             )
-            return await self._commit(change, actor, cause=None)
+
+        return await self._change_active(_key(type, originator), change, actor, None)
 
     async def clear(
         self,
@@ -227,13 +219,11 @@ class AlarmService:
         Raises:
             Invalid: A malformed type or originator (``alarm_key_invalid``).
         """
-        key = _key(type, originator)
-        async with self._lock:
-            existing = await self._existing(key)
-            if existing is None or not existing.active:
-                return None
-            change = clear_alarm(existing, self._now(), actor=actor, note=cause)
-            return await self._commit(change, actor, cause)
+
+        def change(alarm: Alarm, now: datetime) -> AlarmChange:
+            return clear_alarm(alarm, now, actor=actor, note=cause)
+
+        return await self._change_active(_key(type, originator), change, actor, cause)
 
     async def acknowledge(
         self,
@@ -317,6 +307,20 @@ class AlarmService:
         return list(await self.repository.query(status.statuses, limit))
 
     # ---- internals -------------------------------------------------------------------
+    async def _change_active(
+        self,
+        key: AlarmKey,
+        change: Callable[[Alarm, datetime], AlarmChange],
+        actor: str,
+        cause: str | None,
+    ) -> Alarm | None:
+        # update and clear: change the key's active alarm, if there is one
+        async with self._lock:
+            existing = await self._existing(key)
+            if existing is None or not existing.active:
+                return None
+            return await self._commit(change(existing, self._now()), actor, cause)
+
     async def _existing(self, key: AlarmKey) -> Alarm | None:
         return self._cache.latest(key) or await self.repository.latest(key)
 

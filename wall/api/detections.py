@@ -70,11 +70,7 @@ def conditions_of(conn: HTTPConnection) -> ConditionsService:
     return runtime_of(conn).conditions
 
 
-@router.get(
-    "/detections",
-    summary="Detection events, newest first",
-    response_model=DetectionList,
-)
+@router.get("/detections", summary="Detection events, newest first")
 async def list_detections(
     request: Request,
     _: CanView,
@@ -86,11 +82,7 @@ async def list_detections(
     return DetectionList(detections=list(records))
 
 
-@router.get(
-    "/detections/{event_id}",
-    summary="One detection event",
-    response_model=AnyDetectionRecord,
-)
+@router.get("/detections/{event_id}", summary="One detection event")
 async def get_detection(
     request: Request, event_id: str, _: CanView
 ) -> AnyDetectionRecord:
@@ -115,22 +107,14 @@ async def detection_snapshot(request: Request, event_id: str, _: CanView) -> Res
     return Response(data, media_type="image/jpeg")
 
 
-@router.get(
-    "/detection/conditions",
-    summary="Arming conditions of hazard rules",
-    response_model=ConditionList,
-)
+@router.get("/detection/conditions", summary="Arming conditions of hazard rules")
 async def list_conditions(request: Request, _: CanView) -> ConditionList:
     """Every condition: active or not, last change, the rules it arms."""
     listed = conditions_of(request).conditions()
     return ConditionList(conditions=[ConditionOut.of(c) for c in listed])
 
 
-@router.put(
-    "/detection/conditions/{name}",
-    summary="Raise or clear a condition",
-    response_model=ConditionOut,
-)
+@router.put("/detection/conditions/{name}", summary="Raise or clear a condition")
 async def put_condition(
     request: Request,
     name: Annotated[str, Path(pattern=CONDITION_NAME_PATTERN)],
@@ -142,11 +126,7 @@ async def put_condition(
     return ConditionOut.of(condition)
 
 
-@router.get(
-    "/cameras/{camera_id}/analysis",
-    summary="Live analysis of a camera",
-    response_model=CameraAnalysis,
-)
+@router.get("/cameras/{camera_id}/analysis", summary="Live analysis of a camera")
 async def camera_analysis(
     request: Request, camera_id: str, _: CanView
 ) -> CameraAnalysis:

@@ -87,7 +87,7 @@ def _rejected(err: LayoutInvalid) -> LayoutRejected:
     )
 
 
-@router.get("/layouts", summary="List layouts", response_model=LayoutList)
+@router.get("/layouts", summary="List layouts")
 async def list_layouts(request: Request, _: CanView) -> LayoutList:
     """Every layout (summary)."""
     svc = runtime_of(request).walls
@@ -110,7 +110,6 @@ async def list_layouts(request: Request, _: CanView) -> LayoutList:
 @router.get(
     "/layouts/{layout_id}",
     summary="One layout",
-    response_model=Layout,
     response_model_exclude_none=True,
 )
 async def get_layout(request: Request, layout_id: str, _: CanView) -> Layout:
@@ -131,11 +130,7 @@ def _parse(data: dict[str, Any], source: str) -> Layout:
         raise _rejected(err) from None
 
 
-@router.post(
-    "/layouts/validate",
-    summary="Check a layout without saving it",
-    response_model=ValidationResult,
-)
+@router.post("/layouts/validate", summary="Check a layout without saving it")
 async def validate(
     request: Request, _: CanEdit, data: Annotated[dict[str, Any], Body()]
 ) -> ValidationResult:
@@ -152,27 +147,18 @@ async def validate(
     "/layouts",
     status_code=201,
     summary="Create a layout",
-    response_model=Layout,
     response_model_exclude_none=True,
 )
 async def create_layout(
     request: Request, who: CanEdit, data: Annotated[dict[str, Any], Body()]
 ) -> Layout:
     """Store a new layout; refused whole with every error listed."""
-    layout = _parse(data, "request")
-    try:
-        saved = await runtime_of(request).walls.save_layout(
-            layout, who.name, create=True
-        )
-    except LayoutInvalid as err:
-        raise _rejected(err) from None
-    return saved
+    return await _save(request, _parse(data, "request"), who, create=True)
 
 
 @router.put(
     "/layouts/{layout_id}",
     summary="Replace a layout",
-    response_model=Layout,
     response_model_exclude_none=True,
 )
 async def replace_layout(
@@ -187,13 +173,18 @@ async def replace_layout(
         raise Malformed(
             "id_mismatch", f"body id {layout.id!r} differs from {layout_id!r}"
         )
+    return await _save(request, layout, who, create=False)
+
+
+async def _save(
+    request: Request, layout: Layout, who: Principal, *, create: bool
+) -> Layout:
     try:
-        saved = await runtime_of(request).walls.save_layout(
-            layout, who.name, create=False
+        return await runtime_of(request).walls.save_layout(
+            layout, who.name, create=create
         )
     except LayoutInvalid as err:
         raise _rejected(err) from None
-    return saved
 
 
 @router.delete(

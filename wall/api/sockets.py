@@ -1,8 +1,12 @@
-"""The one authentication preamble of every WebSocket endpoint."""
+"""What every WebSocket endpoint shares: the auth preamble and the duplex loop."""
 
 from __future__ import annotations
 
-from fastapi import WebSocket
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+
+from fastapi import WebSocket, WebSocketDisconnect
 
 from wall.api.deps import runtime_of
 from wall.platform.auth import (
@@ -52,3 +56,38 @@ async def accept_authorized(
         await websocket.close(code=code, reason=str(err)[:120])
         return None
     return principal
+
+
+class FeedClosed(Exception):
+    """Raised by a sender whose source stopped (the service is stopping)."""
+
+
+async def serve_duplex(
+    websocket: WebSocket,
+    name: str,
+    sender: Callable[[], Coroutine[object, object, None]],
+    receiver: Callable[[], Coroutine[object, object, None]],
+    release: Callable[[], object],
+) -> None:
+    """Run a socket's sender and receiver until one of them ends, then close.
+
+    Either ends the other: the client leaving (``WebSocketDisconnect``) or the
+    sender raising :class:`FeedClosed`. Any other error propagates.
+
+    Args:
+        websocket: The accepted socket.
+        name: Prefix of the two task names.
+        sender: Pushes to the client; raises :class:`FeedClosed` at the end.
+        receiver: Reads what the client sends.
+        release: Frees what the socket held, before the socket closes.
+    """
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(sender(), name=f"{name} sender")
+            tg.create_task(receiver(), name=f"{name} receiver")
+    except* (WebSocketDisconnect, FeedClosed):
+        pass
+    finally:
+        release()
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import time
 from typing import Annotated
@@ -14,13 +12,12 @@ from fastapi import (
     Request,
     Response,
     WebSocket,
-    WebSocketDisconnect,
 )
 from pydantic import Field, ValidationError
 
 from wall.api.deps import runtime_of
 from wall.api.schemas import WsPing, WsSubscribe
-from wall.api.sockets import accept_authorized
+from wall.api.sockets import FeedClosed, accept_authorized, serve_duplex
 from wall.platform.auth import Permission, Principal, Role, requires
 from wall.platform.health import HealthOut, Status, overall
 from wall.platform.metrics import render
@@ -90,7 +87,7 @@ async def events_ws(websocket: WebSocket) -> None:
     async def sender() -> None:
         while (event := await sub.get()) is not None:
             await websocket.send_json(event.to_json())
-        raise _BusClosed  # the service is stopping: end the receiver too
+        raise FeedClosed  # the service is stopping: end the receiver too
 
     async def receiver() -> None:
         while True:
@@ -110,20 +107,9 @@ async def events_ws(websocket: WebSocket) -> None:
                 {"type": "subscribed", "topics": sorted(sub.topics)}
             )
 
-    try:
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(sender(), name="ws sender")
-            tg.create_task(receiver(), name="ws receiver")
-    except* (WebSocketDisconnect, _BusClosed):
-        pass
-    finally:
-        runtime.bus.unsubscribe(sub)
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close()
-
-
-class _BusClosed(Exception):
-    """The event bus closed under a WebSocket client."""
+    await serve_duplex(
+        websocket, "ws", sender, receiver, lambda: runtime.bus.unsubscribe(sub)
+    )
 
 
 def _short(err: Exception) -> str:

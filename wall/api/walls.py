@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from pydantic import Field, ValidationError
+from starlette.requests import HTTPConnection
 
 from layouts.schema import TileContent
 from wall.api.deps import runtime_of
 from wall.api.schemas import WebRtcOffer
-from wall.api.sockets import accept_authorized
+from wall.api.sockets import FeedClosed, accept_authorized, serve_duplex
 from wall.platform.auth import Permission, Principal, authorize, requires
 from wall.platform.wire import WireModel
 from wall.walls.core.wall_state import Transition
 from wall.walls.displays import Display
 from wall.walls.panels.compositor import mpegts_chunks
 from wall.walls.render import WallDetail
+from wall.walls.service import WallService
 
 router = APIRouter(prefix="/api/v1", tags=["walls"])
+_F = TypeVar("_F", bound=Callable[..., object])
 
 
 class SwitchLayout(WireModel):
@@ -92,12 +94,10 @@ CanSwitch = Annotated[Principal, Depends(requires(Permission.SWITCH_LAYOUTS))]
 CanPush = Annotated[Principal, Depends(requires(Permission.PUSH_TILES))]
 
 
-@router.get(
-    "/walls", summary="List walls with their active layouts", response_model=WallList
-)
+@router.get("/walls", summary="List walls with their active layouts")
 async def list_walls(request: Request, _: CanView) -> WallList:
     """Every configured wall."""
-    svc = runtime_of(request).walls
+    svc = _walls(request)
     return WallList(
         walls=tuple(
             WallSummary(
@@ -115,80 +115,63 @@ async def list_walls(request: Request, _: CanView) -> WallList:
     )
 
 
-@router.get(
-    "/walls/{wall_id}",
-    summary="A wall's desired state and its displays",
-    response_model=WallDetail,
-)
+@router.get("/walls/{wall_id}", summary="A wall's desired state and its displays")
 async def get_wall(request: Request, wall_id: str, _: CanView) -> WallDetail:
     """The desired state (with a monotonic revision) and what displays applied."""
-    svc = runtime_of(request).walls
+    svc = _walls(request)
     return WallDetail(**dict(svc.render(wall_id)), observed=svc.observed(wall_id))
 
 
-@router.post(
-    "/walls/{wall_id}/layout",
-    summary="Switch the wall's layout",
-    response_model=CommandResult,
-)
+def _walls(conn: HTTPConnection) -> WallService:
+    return runtime_of(conn).walls
+
+
+def _command(method: str, path: str, summary: str) -> Callable[[_F], _F]:
+    # a wall command: its route answers what the command did
+    return router.api_route(
+        path, methods=[method], summary=summary, response_model=CommandResult
+    )
+
+
+@_command("POST", "/walls/{wall_id}/layout", "Switch the wall's layout")
 async def switch_layout(
     request: Request, wall_id: str, body: SwitchLayout, who: CanSwitch
 ) -> CommandResult:
     """Activate a layout on the whole wall (or its scoped panels)."""
-    svc = runtime_of(request).walls
-    return _result(await svc.activate(wall_id, body.layout_id, who.name))
+    return _result(await _walls(request).activate(wall_id, body.layout_id, who.name))
 
 
-@router.put(
-    "/walls/{wall_id}/tiles/{tile_id}",
-    summary="Push content into a tile",
-    response_model=CommandResult,
-)
+@_command("PUT", "/walls/{wall_id}/tiles/{tile_id}", "Push content into a tile")
 async def push_tile(
     request: Request, wall_id: str, tile_id: str, body: PushTileBody, who: CanPush
 ) -> CommandResult:
     """Override a tile of the active layout (e.g. drop a camera into it)."""
-    svc = runtime_of(request).walls
+    svc = _walls(request)
     return _result(await svc.push_tile(wall_id, tile_id, body.content, who.name))
 
 
-@router.delete(
-    "/walls/{wall_id}/tiles/{tile_id}",
-    summary="Clear a tile override",
-    response_model=CommandResult,
-)
+@_command("DELETE", "/walls/{wall_id}/tiles/{tile_id}", "Clear a tile override")
 async def clear_tile(
     request: Request, wall_id: str, tile_id: str, who: CanPush
 ) -> CommandResult:
     """The tile shows its layout's own content again."""
-    svc = runtime_of(request).walls
-    return _result(await svc.clear_tile(wall_id, tile_id, who.name))
+    return _result(await _walls(request).clear_tile(wall_id, tile_id, who.name))
 
 
-@router.post(
-    "/walls/{wall_id}/tiles/{tile_id}/back",
-    summary="Previous tile content",
-    response_model=CommandResult,
-)
+@_command("POST", "/walls/{wall_id}/tiles/{tile_id}/back", "Previous tile content")
 async def tile_back(
     request: Request, wall_id: str, tile_id: str, who: CanPush
 ) -> CommandResult:
     """Restore the tile's previous content (up to 8 steps, W10)."""
-    svc = runtime_of(request).walls
-    return _result(await svc.tile_back(wall_id, tile_id, who.name))
+    return _result(await _walls(request).tile_back(wall_id, tile_id, who.name))
 
 
-@router.post(
-    "/walls/{wall_id}/revert",
-    summary="Revert a caused activation",
-    response_model=CommandResult,
-)
+@_command("POST", "/walls/{wall_id}/revert", "Revert a caused activation")
 async def revert(
     request: Request, wall_id: str, body: RevertBody, who: CanSwitch
 ) -> CommandResult:
     """Undo what an activation with ``cause_ref`` put on the wall (revert stack)."""
-    svc = runtime_of(request).walls
-    return _result(await svc.revert(wall_id, body.cause_ref, who.name))
+    return _result(await _walls(request).revert(wall_id, body.cause_ref, who.name))
 
 
 def _panel(value: str | None, cols: int) -> int | None:
@@ -238,20 +221,13 @@ async def display_feed(websocket: WebSocket, wall_id: str) -> None:
     except Exception as err:  # unknown wall or panel, malformed panel
         await websocket.close(code=4404, reason=str(err)[:120])
         return
-    try:
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(_send_renders(websocket, display), name="display sender")
-            tg.create_task(_read_acks(websocket, display), name="display receiver")
-    except* (WebSocketDisconnect, _DisplayClosed):
-        pass
-    finally:
-        runtime.walls.detach_display(display)
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close()
-
-
-class _DisplayClosed(Exception):
-    """The service stopped feeding this display."""
+    await serve_duplex(
+        websocket,
+        "display",
+        lambda: _send_renders(websocket, display),
+        lambda: _read_acks(websocket, display),
+        lambda: runtime.walls.detach_display(display),
+    )
 
 
 async def _send_renders(websocket: WebSocket, display: Display) -> None:
@@ -259,7 +235,7 @@ async def _send_renders(websocket: WebSocket, display: Display) -> None:
     # ("tour"), again at every tour step
     while (message := await display.next_message()) is not None:
         await websocket.send_text(message.model_dump_json())
-    raise _DisplayClosed
+    raise FeedClosed
 
 
 async def _read_acks(websocket: WebSocket, display: Display) -> None:
@@ -292,7 +268,6 @@ CanWatch = Annotated[Principal, Depends(requires(Permission.VIEW_LIVE))]
 @router.post(
     "/walls/{wall_id}/panels/{index}/webrtc",
     summary="Watch one panel as one composed stream (SDP offer → answer)",
-    response_model=PanelAnswer,
 )
 async def panel_webrtc(
     request: Request, wall_id: str, index: int, offer: WebRtcOffer, who: CanWatch

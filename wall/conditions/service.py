@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from types import TracebackType
 
 from wall.conditions.core import Condition, ConditionState, changed, listing
 from wall.conditions.repository import ConditionRepository
@@ -49,12 +48,7 @@ class ConditionsService:
         await self.load()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         """Nothing to stop: every change is saved when it happens."""
 
     async def load(self) -> None:

@@ -32,6 +32,11 @@ def detector_metrics(d: DetectionService) -> Iterator[Metric]:
         # the cameras of a disabled detection section are not analysed:
         # zero-valued series for them would read as a stalled detector
         return
+    yield from _camera_metrics(d)
+    yield from _inference_metrics(d)
+
+
+def _camera_metrics(d: DetectionService) -> Iterator[Metric]:
     labels = ["camera"]
     analysed = CounterMetricFamily(
         "citywall_detector_frames_analysed",
@@ -73,17 +78,12 @@ def detector_metrics(d: DetectionService) -> Iterator[Metric]:
         if cam.last_age_s is not None:  # no frame looked at yet: no age
             age.add_metric(key, cam.last_age_s)
     yield from (analysed, stale, unchanged, lagging, fps, age)
-    batches = CounterMetricFamily(
-        "citywall_detector_batches", "Inference batches completed"
-    )
-    batches.add_metric([], d.batches)
-    failures = CounterMetricFamily(
-        "citywall_detector_inference_failures", "Inference batches that failed"
-    )
-    failures.add_metric([], d.failures)
-    seconds = CounterMetricFamily(
-        "citywall_detector_inference_seconds",
-        "Seconds spent in model inference",
-    )
-    seconds.add_metric([], d.inference_s)
-    yield from (batches, failures, seconds)
+
+
+def _inference_metrics(d: DetectionService) -> Iterator[Metric]:
+    for name, doc, value in (
+        ("batches", "Inference batches completed", d.batches),
+        ("inference_failures", "Inference batches that failed", d.failures),
+        ("inference_seconds", "Seconds spent in model inference", d.inference_s),
+    ):
+        yield CounterMetricFamily(f"citywall_detector_{name}", doc, value=value)

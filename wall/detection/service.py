@@ -31,7 +31,6 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
 import numpy as np
@@ -218,12 +217,7 @@ class DetectionService:
             source = self._source_factory(stream)
             cam.source = await self._stack.enter_async_context(source)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:

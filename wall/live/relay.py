@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from types import TracebackType
 
 from aiortc import (
     RTCConfiguration,
@@ -132,12 +131,7 @@ class LiveViewRelay:
     async def __aenter__(self) -> LiveViewRelay:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     @property
@@ -264,21 +258,17 @@ class LiveViewRelay:
         On failure the subscriber is released (by the track or here).
         """
         try:
-            return await self._answer(source, sub, sdp, profile_level_id, shows)
+            pc, track, session_id = self._open_peer(source, sub, shows)
+            return await self._answer(pc, track, session_id, sdp, profile_level_id)
         except ServiceError:
             raise
         except Exception as err:
             source.unsubscribe(sub)
             raise BadOffer("bad_offer", f"cannot negotiate: {err}") from err
 
-    async def _answer(
-        self,
-        source: PacketSource,
-        sub: PacketSubscriber,
-        sdp: str,
-        profile_level_id: str | None,
-        shows: dict[str, object],
-    ) -> tuple[str, str, str]:
+    def _open_peer(
+        self, source: PacketSource, sub: PacketSubscriber, shows: dict[str, object]
+    ) -> tuple[RTCPeerConnection, RelayTrack, str]:
         ice = [
             RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
             for s in self.settings.ice_servers
@@ -293,6 +283,16 @@ class LiveViewRelay:
             if pc.connectionState in ("failed", "closed"):
                 await self._close_session(session_id)
 
+        return pc, track, session_id
+
+    async def _answer(
+        self,
+        pc: RTCPeerConnection,
+        track: RelayTrack,
+        session_id: str,
+        sdp: str,
+        profile_level_id: str | None,
+    ) -> tuple[str, str, str]:
         try:
             transceiver = pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(h264_preferences(profile_level_id))

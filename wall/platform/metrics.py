@@ -28,13 +28,11 @@ def render(families: Callable[[], Iterable[Metric]]) -> bytes:
 
 def bus_metrics(bus: EventBus) -> Iterator[Metric]:
     """Events published and dropped on the event bus."""
-    published = CounterMetricFamily(
-        "citywall_events_published", "Events published on the bus"
+    yield CounterMetricFamily(
+        "citywall_events_published", "Events published on the bus", value=bus.published
     )
-    published.add_metric([], bus.published)
-    dropped = GaugeMetricFamily(
+    yield GaugeMetricFamily(
         "citywall_events_dropped",
         "Events dropped for slow subscribers (current subscribers)",
+        value=bus.dropped_total,
     )
-    dropped.add_metric([], bus.dropped_total)
-    yield from (published, dropped)

@@ -71,14 +71,7 @@ class Display:
 
     def observed(self) -> DisplayObserved:
         """What this display has applied."""
-        return DisplayObserved(
-            display_id=self.display_id,
-            panel=self.panel,
-            principal=self.principal,
-            connected_at=self.connected_at,
-            applied_revision=self.applied_revision,
-            applied_at_ms=self.applied_at_ms,
-        )
+        return DisplayObserved.model_validate(self, from_attributes=True)
 
 
 Render = Callable[[str, float], WallRender]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from functools import partial
 
 from layouts import Layout
 from layouts.content import TileContent
@@ -61,35 +63,32 @@ class WallOperations(ABC):
         self, wall_id: str, tile_id: str, content: TileContent, actor: str
     ) -> Transition[TileContent]:
         """Put content into a tile of the wall's active layout (an override)."""
-        layout_id = self.layout_with_tile(wall_id, tile_id)
-        return await self.execute(
-            PushTile(
-                wall_id=wall_id,
-                tile_id=tile_id,
-                content=content,
-                actor=actor,
-                layout_id=layout_id,
-            )
-        )
+        push = partial(PushTile, content=content)
+        return await self._on_tile(push, wall_id, tile_id, actor)
 
     async def clear_tile(
         self, wall_id: str, tile_id: str, actor: str
     ) -> Transition[TileContent]:
         """Drop a tile's override: it shows its layout's own content again."""
-        layout_id = self.layout_with_tile(wall_id, tile_id)
-        return await self.execute(
-            ClearTileOverride(
-                wall_id=wall_id, tile_id=tile_id, actor=actor, layout_id=layout_id
-            )
-        )
+        return await self._on_tile(ClearTileOverride, wall_id, tile_id, actor)
 
     async def tile_back(
         self, wall_id: str, tile_id: str, actor: str
     ) -> Transition[TileContent]:
         """Restore a tile's previous content (W10)."""
+        return await self._on_tile(TileBack, wall_id, tile_id, actor)
+
+    async def _on_tile(
+        self,
+        command: Callable[..., Command[TileContent]],
+        wall_id: str,
+        tile_id: str,
+        actor: str,
+    ) -> Transition[TileContent]:
+        # a tile command goes to the topmost layout on the wall that has the tile
         layout_id = self.layout_with_tile(wall_id, tile_id)
         return await self.execute(
-            TileBack(wall_id=wall_id, tile_id=tile_id, actor=actor, layout_id=layout_id)
+            command(wall_id=wall_id, tile_id=tile_id, actor=actor, layout_id=layout_id)
         )
 
     async def revert(

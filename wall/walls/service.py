@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Collection
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
-from types import TracebackType
 
 from layouts import Layout
 from layouts.content import TileContent
@@ -108,12 +107,7 @@ class WallService(WallOperations):
         self._timer_task = group.create_task(self.timers.run(), name="wall timers")
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -254,9 +248,7 @@ class WallService(WallOperations):
         """Validate and store a layout; displays showing it redraw.
 
         Raises:
-            LayoutInvalid: listing every error; the stored layout is unchanged.
-            Conflict: creating an id that exists.
-            NotFound: replacing an id that does not exist.
+            LayoutInvalid | Conflict | NotFound: as :meth:`LayoutLibrary.save`.
         """
         saved = await self.library.save(layout, actor, create=create)
         for wall_id, state in self.states.items():

@@ -8,7 +8,7 @@ needs earlier messages to draw the current revision.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from layouts import Layout, WallShape, fit_layout_to_wall, place_tiles
 from layouts.content import CameraContent, StreamPref, TileContent, TourContent
@@ -158,14 +158,8 @@ def tour_message(
     tour: TileTour, tile_wh: tuple[int, int], drawing: Drawing
 ) -> TourMessage:
     """The feed message of one touring tile for a display (S4 stream by size)."""
-    return TourMessage(
-        tile_id=tour.tile_id,
-        status=tour.status,
-        camera_id=tour.camera_id,
-        next_camera_id=tour.next_camera_id,
-        switch_at=tour.switch_at,
-        stream=drawing.stream(tour.camera_id, StreamPref.AUTO, tile_wh),
-    )
+    stream = drawing.stream(tour.camera_id, StreamPref.AUTO, tile_wh)
+    return TourMessage(**asdict(tour), stream=stream)
 
 
 def _panels(

@@ -167,8 +167,8 @@ class ActivateLayout:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PushTile(Generic[C]):
-    """Put content into one tile as an override (kept until re-activation).
+class TileCommand:
+    """What every command on one tile carries.
 
     Attributes:
         layout_id: the layout owning the tile; ``None`` means the active one.
@@ -176,7 +176,6 @@ class PushTile(Generic[C]):
 
     wall_id: str
     tile_id: str
-    content: C
     actor: str
     cause: Cause = Cause.OPERATOR
     cause_ref: str | None = None
@@ -184,27 +183,20 @@ class PushTile(Generic[C]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ClearTileOverride:
+class PushTile(TileCommand, Generic[C]):
+    """Put content into one tile as an override (kept until re-activation)."""
+
+    content: C
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearTileOverride(TileCommand):
     """Give a tile back its layout's own content (remembered for "back")."""
 
-    wall_id: str
-    tile_id: str
-    actor: str
-    cause: Cause = Cause.OPERATOR
-    cause_ref: str | None = None
-    layout_id: str | None = None
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TileBack:
+class TileBack(TileCommand):
     """Restore a tile's previous content from its memory (W10)."""
-
-    wall_id: str
-    tile_id: str
-    actor: str
-    cause: Cause = Cause.OPERATOR
-    cause_ref: str | None = None
-    layout_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -197,15 +197,22 @@ def _activate(state: WallState[C], cmd: ActivateLayout, now: Instant) -> Transit
         new = replace(new, base=state.base.with_part(part))
         outcome = Outcome.BASE_UPDATED
     if outcome is Outcome.APPLIED:
-        new = replace(
-            new,
-            activated_by=cmd.actor,
-            activated_at=now.utc,
-            cause=cmd.cause,
-            cause_ref=cmd.cause_ref,
-        )
+        new = _activated(new, cmd.actor, now, cmd.cause, cmd.cause_ref)
     superseded = tuple(e.cause_ref for e in dropped)
     return _commit(state, new, outcome, now, cmd, superseded=superseded)
+
+
+def _activated(
+    state: WallState[C], actor: str, now: Instant, cause: Cause, cause_ref: str | None
+) -> WallState[C]:
+    # who put the screen there, when and why
+    return replace(
+        state,
+        activated_by=actor,
+        activated_at=now.utc,
+        cause=cause,
+        cause_ref=cause_ref,
+    )
 
 
 def _revert(state: WallState[C], cmd: RevertCause, now: Instant) -> Transition[C]:
@@ -225,13 +232,7 @@ def _revert(state: WallState[C], cmd: RevertCause, now: Instant) -> Transition[C
         new = replace(state, stack=rest)
         outcome = Outcome.REVERTED
         if index == len(state.stack) - 1:
-            new = replace(
-                new,
-                activated_by=cmd.actor,
-                activated_at=now.utc,
-                cause=Cause.REVERT,
-                cause_ref=cmd.cause_ref,
-            )
+            new = _activated(new, cmd.actor, now, Cause.REVERT, cmd.cause_ref)
     elif flagged != entry:
         new = replace(state, stack=(*state.stack[:index], flagged, *rest[index:]))
         outcome = Outcome.REVERT_PENDING

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
-from types import TracebackType
 
 from devices.cameras.camera import CameraStream
 from devices.cameras.config import StreamRole
@@ -58,12 +57,7 @@ class PanelOutputs:
                 )
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self._stack.aclose()
 
     def panel(self, wall_id: str, index: int) -> PanelCompositor:
