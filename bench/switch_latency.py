@@ -29,6 +29,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -64,7 +65,7 @@ async def _acks(
             r = await client.get("/api/v1/walls/main", headers=svc.auth())
             observed = r.json()["observed"]
             done = [
-                o["applied_at_ms"]
+                datetime.fromisoformat(o["applied_at"]).timestamp() * 1000
                 for o in observed
                 if (o["applied_revision"] or 0) >= revision
             ]

@@ -15,7 +15,7 @@ from wall.api.deps import runtime_of
 from wall.api.schemas import WebRtcOffer
 from wall.api.sockets import FeedClosed, accept_authorized, serve_duplex
 from wall.platform.auth import Permission, Principal, authorize, requires
-from wall.platform.wire import WireModel
+from wall.platform.wire import WireModel, WireTime
 from wall.walls.core.wall_state import Transition
 from wall.walls.displays import Display
 from wall.walls.panels.compositor import mpegts_chunks
@@ -49,7 +49,7 @@ class DisplayApplied(WireModel):
 
     type: str = Field(pattern="^applied$")
     revision: int = Field(ge=0)
-    at_ms: float = Field(gt=0, description="Epoch milliseconds when it was drawn.")
+    at: WireTime = Field(description="When it was drawn (the display's clock).")
 
 
 class CommandResult(WireModel):
@@ -205,7 +205,7 @@ async def display_feed(websocket: WebSocket, wall_id: str) -> None:
     full-size panel). Messages: ``wall_state`` (the render) and, after each
     render and at every tour step, one ``tour`` per touring tile with the
     camera it shows now (T6). The display answers ``{"type": "applied", "revision",
-    "at_ms"}`` once it has drawn a revision.
+    "at"}`` once it has drawn a revision.
     """
     runtime = runtime_of(websocket)
     principal = await accept_authorized(
@@ -249,7 +249,7 @@ async def _read_acks(websocket: WebSocket, display: Display) -> None:
             )
             continue
         display.applied_revision = ack.revision
-        display.applied_at_ms = ack.at_ms
+        display.applied_at = ack.at
 
 
 class PanelAnswer(WireModel):

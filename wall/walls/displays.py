@@ -31,7 +31,7 @@ class Display:
     connected_at: datetime
     scale: float = 1.0
     applied_revision: int | None = None
-    applied_at_ms: float | None = None
+    applied_at: datetime | None = None
     _latest: WallRender | None = None
     _tours: dict[str, TourMessage] = field(default_factory=dict)
     _ready: asyncio.Event = field(default_factory=asyncio.Event)

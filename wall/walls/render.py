@@ -137,7 +137,7 @@ class DisplayObserved(WireModel):
     principal: str
     connected_at: WireTime
     applied_revision: int | None
-    applied_at_ms: float | None = Field(description="Epoch ms it was drawn at.")
+    applied_at: WireTime | None = Field(description="When it was drawn.")
 
 
 class WallDetail(WallRender):

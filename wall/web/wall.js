@@ -38,7 +38,7 @@ function render(msg) {
   requestAnimationFrame(() => {
     state.appliedAtMs = nowMs();
     if (state.timing?.revision === msg.revision) state.timing.paintedMs = state.appliedAtMs;
-    state.feed?.send({ type: "applied", revision: msg.revision, at_ms: state.appliedAtMs });
+    state.feed?.send({ type: "applied", revision: msg.revision, at: new Date(state.appliedAtMs).toISOString() });
   });
 }
 
