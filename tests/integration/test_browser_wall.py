@@ -20,6 +20,8 @@ from tests.support.browser import chromium
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import RunningService, running_service
 from wall.config.settings import Settings, StorageSettings
+from wall.detection.analysis import CameraAnalysis
+from wall.detection.topics import DETECTION_ANALYSIS
 from wall.platform.auth import Role
 from wall.walls.settings import WallSettings
 
@@ -463,23 +465,25 @@ async def test_a_tour_tile_shows_the_tour_state_the_service_sends(
         assert shown.errors == []
 
 
-def _analysis(camera_id: str, box: list[float]) -> dict[str, Any]:
+def _analysis(camera_id: str, box: list[float]) -> CameraAnalysis:
     """A detection.analysis payload (GET /cameras/{id}/analysis plus camera_id)."""
-    return {
-        "camera_id": camera_id,
-        "state": "running",
-        "reason": None,
-        "lagging": False,
-        "stream": "sub",
-        "fps_analysed": 4.0,
-        "frames_analysed": 1,
-        "frames_skipped_stale": 0,
-        "frames_skipped_unchanged": 0,
-        "last_frame_age_s": 0.1,
-        "frame_wh": [640, 360],
-        "zones": [],
-        "boxes": [{"track_id": 1, "label": "person", "score": 0.9, "xyxy": box}],
-    }
+    return CameraAnalysis.model_validate(
+        {
+            "camera_id": camera_id,
+            "state": "ok",
+            "reason": None,
+            "lagging": False,
+            "stream": "sub",
+            "fps_analysed": 4.0,
+            "frames_analysed": 1,
+            "frames_skipped_stale": 0,
+            "frames_skipped_unchanged": 0,
+            "last_frame_age_s": 0.1,
+            "frame_wh": [640, 360],
+            "zones": [],
+            "boxes": [{"track_id": 1, "label": "person", "score": 0.9, "xyxy": box}],
+        }
+    )
 
 
 # Blue box pixels on the overlay, in its left and right halves.
@@ -504,13 +508,9 @@ async def test_detection_overlay_draws_analysis_events_without_polling(
 
         async def publish() -> None:  # the detector's rate, until the page draws
             while True:
-                bus.publish(
-                    "detection.analysis", _analysis("demo-1", [20, 20, 300, 340])
-                )
+                bus.emit(DETECTION_ANALYSIS, _analysis("demo-1", [20, 20, 300, 340]))
                 # another camera's analysis: never drawn on this tile
-                bus.publish(
-                    "detection.analysis", _analysis("demo-2", [340, 20, 620, 340])
-                )
+                bus.emit(DETECTION_ANALYSIS, _analysis("demo-2", [340, 20, 620, 340]))
                 await asyncio.sleep(0.25)
 
         async with asyncio.TaskGroup() as tg:

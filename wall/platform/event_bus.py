@@ -158,10 +158,9 @@ class EventBus:
                 f"{topic.name} carries {topic.payload.__name__}, "
                 f"not {type(payload).__name__}"
             )
-        return self.publish(topic.name, payload.model_dump(mode="json"))
+        return self._publish(topic.name, payload.model_dump(mode="json"))
 
-    def publish(self, topic: str, data: dict[str, Any]) -> Event:
-        """Publish an event to every interested subscriber; never blocks."""
+    def _publish(self, topic: str, data: dict[str, Any]) -> Event:
         event = Event(topic, data, datetime.now(UTC), next(self._seq))
         self.published += 1
         for sub in self._subs:
