@@ -56,6 +56,7 @@ from layouts.content import StreamPref as StreamPreference
 from vision.letterbox import stride_canvas
 from vision.manifest import load_manifest
 from vision.onnx.session import ModelSession, SessionOptions
+from wall.detection.repository import SqliteDetectionRepository
 from wall.detection.service import DetectionService
 from wall.detection.settings import DetectionSettings
 from wall.live.relay import LiveViewRelay
@@ -187,7 +188,11 @@ async def measure(n: int, main: str, sub: str, server_pid: int, workdir: Path) -
         CameraFleet(cameras, StreamPolicy()) as fleet,
         LiveViewRelay(WebRtcSettings(max_viewers=256)) as relay,
         DetectionService(
-            detection_settings(names), MODELS, fleet, store, EventBus()
+            detection_settings(names),
+            MODELS,
+            fleet,
+            SqliteDetectionRepository(store),
+            EventBus(),
         ) as detection,
         ViewerProcess(n, nice=VIEWER_NICE) as viewers,
     ):

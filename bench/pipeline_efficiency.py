@@ -52,6 +52,7 @@ from devices.cameras.fleet import CameraFleet
 from vision.manifest import load_manifest
 from vision.onnx.session import ModelSession, SessionOptions
 from vision.pipeline import DetectionPipeline
+from wall.detection.repository import SqliteDetectionRepository
 from wall.detection.service import DetectionService
 from wall.detection.settings import DetectionSettings
 from wall.platform.event_bus import EventBus
@@ -98,7 +99,11 @@ async def measure_pipeline(
         SqliteStore(workdir / "bench.sqlite3") as store,
         CameraFleet(cameras, StreamPolicy()) as fleet,
         DetectionService(
-            settings_for(names, threads, workers), MODELS, fleet, store, EventBus()
+            settings_for(names, threads, workers),
+            MODELS,
+            fleet,
+            SqliteDetectionRepository(store),
+            EventBus(),
         ) as detection,
     ):
         if detection.state != "ok":

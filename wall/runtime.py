@@ -31,6 +31,7 @@ from wall.conditions.service import ConditionsService
 from wall.config.settings import Settings
 from wall.detection.alarm_sink import AlarmSink
 from wall.detection.metrics import detector_metrics
+from wall.detection.repository import SqliteDetectionRepository
 from wall.detection.service import DetectionService, SourceFactory
 from wall.live.metrics import relay_metrics, stream_metrics
 from wall.live.relay import LiveViewRelay
@@ -226,7 +227,7 @@ class Runtime:
             settings.detection,
             settings.models,
             self.fleet,
-            store,
+            SqliteDetectionRepository(store),
             self.bus,
             alarms=self.seams.alarm_sink(alarms),
             mqtt=mqtt,

@@ -56,14 +56,13 @@ from wall.detection.core import (
 )
 from wall.detection.events import DetectionEvents, MessagePublisher
 from wall.detection.model import ModelPaths, open_model
-from wall.detection.repository import SqliteDetectionRepository
+from wall.detection.repository import DetectionRepository
 from wall.detection.settings import DetectionSettings, camera_plan
 from wall.detection.status import detector_health
 from wall.detection.topics import DETECTION_ANALYSIS
 from wall.platform.clock import utc_now
 from wall.platform.event_bus import EventBus
 from wall.platform.health import ComponentHealth
-from wall.platform.store.protocols import KeyValueRows
 
 __all__ = ["CameraRun", "DetectionService", "FrameSource", "SourceFactory"]
 
@@ -87,7 +86,7 @@ class DetectionService:
         settings: The ``detection:`` section.
         models: Where manifests and weights are.
         fleet: The started camera fleet.
-        store: The platform store's rows, for the event records.
+        events: Where event records are kept.
         bus: Internal event bus (``detection.event``, ``detection.analysis``).
         alarms: The alarm service, if any.
         mqtt: Outbound MQTT, if any.
@@ -104,7 +103,7 @@ class DetectionService:
         settings: DetectionSettings,
         models: ModelPaths,
         fleet: CameraFleet,
-        store: KeyValueRows,
+        events: DetectionRepository,
         bus: EventBus,
         *,
         alarms: AlarmSink | None = None,
@@ -129,7 +128,7 @@ class DetectionService:
         if conditions is not None:
             self._declare_arms(conditions)
         self.events = DetectionEvents(
-            SqliteDetectionRepository(store),
+            events,
             bus,
             max_events=settings.max_events,
             snapshots=settings.snapshots,
