@@ -10,28 +10,15 @@ from pydantic import Field, field_validator
 
 from layouts.file_model import FileModel
 from layouts.tour_content import (
-    DEFAULT_DWELL_S,
-    ID_PATTERN,
-    MIN_DWELL_S,
-    USUAL_DWELL_S,
     Ident,
     TourContent,
     TourItem,
-    TourOrder,
-    dwell_issue,
     tour_dwell_issues,
 )
 
-__all__ = [  # the tour names are re-exported: content is the union's home
-    "DEFAULT_DWELL_S",
-    "ID_PATTERN",
-    "MIN_DWELL_S",
-    "USUAL_DWELL_S",
-    "Ident",
+__all__ = [  # the tour content is part of the TileContent union defined here
     "TourContent",
     "TourItem",
-    "TourOrder",
-    "dwell_issue",
     "tour_dwell_issues",
 ]
 

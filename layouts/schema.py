@@ -22,7 +22,6 @@ from layouts.content import (
     GeoCrs,
     GridMetric,
     GridStatsContent,
-    Ident,
     ImageContent,
     ImageFit,
     MapCenter,
@@ -35,11 +34,11 @@ from layouts.content import (
     TileContent,
     TourContent,
     TourItem,
-    TourOrder,
     tour_dwell_issues,
 )
 from layouts.file_model import FileModel
 from layouts.rects import Rect
+from layouts.tour_content import Ident, TourOrder
 
 __all__ = [
     "SCHEMA_VERSION",

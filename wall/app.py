@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from wall.api import alarms, audit, cameras, detections, layouts, system, walls
-from wall.api.handlers import install_handlers
+from wall.api.handlers import ERROR_RESPONSES, install_handlers
 from wall.config.settings import Settings
 from wall.platform import log_redaction
 from wall.runtime import Runtime, Seams
@@ -47,7 +47,7 @@ def create_app(settings: Settings, seams: Seams | None = None) -> FastAPI:
     )
     install_handlers(app)
     for module in ROUTERS:
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -1,7 +1,7 @@
 """The runtime: the composition root. Every capability, started and stopped in order.
 
-Start-up order is store → event bus → cameras → live relay → walls → alarms →
-panel outputs → broker → conditions → detection; shutdown is the reverse,
+Start-up order is store → event bus → cameras → live relay → walls → panel
+outputs → alarms → broker → conditions → detection; shutdown is the reverse,
 bounded (house style HS6/HS7). Each capability registers its component with
 the :class:`~wall.platform.components.ComponentRegistry` in one way, with its
 health and metrics, so ``/healthz`` and ``/metrics`` need no list of their own.
@@ -23,7 +23,6 @@ from devices.cameras.decoder import FrameDecoder
 from devices.cameras.fleet import CameraFleet
 from devices.cameras.health import StreamHealth
 from devices.mqtt.publisher import MqttPublisher
-from wall.alarms.core import Severity
 from wall.alarms.service import AlarmService
 from wall.alarms.store import SqliteAlarmStore
 from wall.conditions.repository import SqliteConditionRepository
@@ -188,11 +187,7 @@ class Runtime:
         relay = await self.registry.start(
             "live_relay",
             LiveViewRelay(settings.webrtc),
-            health=lambda: [
-                ComponentHealth(
-                    "live_relay", Status.OK, {"viewers": relay.viewer_count}
-                )
-            ],
+            health=lambda: [_relay_health(relay)],
             metrics=lambda: relay_metrics(relay),
         )
         self._parts["relay"] = relay
@@ -233,7 +228,6 @@ class Runtime:
             mqtt=mqtt,
             conditions=conditions,
             source_factory=self.seams.frame_sources,
-            severity_of=Severity,
             snapshot_dir=settings.storage.data_dir / "snapshots",
         )
         self._parts["detection"] = await self.registry.start(

@@ -80,6 +80,17 @@ def _key(type_: str, originator: Originator | str) -> AlarmKey:
         raise Invalid("alarm_key_invalid", str(err)) from err
 
 
+def _severity(value: Severity | str) -> Severity:
+    """A severity from its name (callers such as detection pass rule names)."""
+    try:
+        return Severity(value)
+    except ValueError as err:
+        names = ", ".join(s.value for s in Severity)
+        raise Invalid(
+            "alarm_severity_invalid", f"unknown severity {value!r} (one of {names})"
+        ) from err
+
+
 class AlarmService:
     """Owns the alarms: one active per (type, originator), with history.
 
@@ -140,7 +151,7 @@ class AlarmService:
         self,
         type: str,
         originator: Originator | str,
-        severity: Severity,
+        severity: Severity | str,
         details: Mapping[str, JsonValue] | None = None,
         *,
         domain: Domain | None = None,
@@ -153,9 +164,11 @@ class AlarmService:
         reactivated one with ``count`` + 1 (``alarm.updated``, A6).
 
         Raises:
-            Invalid: A malformed type or originator (``alarm_key_invalid``).
+            Invalid: A malformed type or originator (``alarm_key_invalid``), or
+                an unknown severity name (``alarm_severity_invalid``).
             ValueError: A negative threshold.
         """
+        level = _severity(severity)
         threshold = (
             self.reactivation_threshold_s
             if reactivation_threshold_s is None
@@ -167,7 +180,7 @@ class AlarmService:
                 await self._existing(key),
                 key.type,
                 key.originator,
-                severity,
+                level,
                 details,
                 self._now(),
                 threshold,

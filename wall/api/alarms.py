@@ -9,8 +9,9 @@ from pydantic import Field
 
 from wall.alarms.core import AlarmQuery
 from wall.alarms.wire import AlarmDetail, AlarmList, AlarmOut
+from wall.api.access import requires
 from wall.api.deps import runtime_of
-from wall.platform.auth import Permission, Principal, Role, requires
+from wall.platform.auth import Permission, Principal, Role
 from wall.platform.wire import WireModel
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
+from wall.api.access import requires
 from wall.api.deps import runtime_of
 from wall.platform.audit import AuditEntry
-from wall.platform.auth import Permission, Principal, requires
+from wall.platform.auth import Permission, Principal
 from wall.platform.wire import WireModel, WireTime
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])

@@ -11,9 +11,10 @@ from pydantic import Field
 from devices.cameras.camera import Camera
 from devices.cameras.config import StreamRole, Transport
 from devices.redaction import mask_url
+from wall.api.access import requires
 from wall.api.deps import camera_or_404, runtime_of
 from wall.api.schemas import WebRtcAnswer, WebRtcOffer
-from wall.platform.auth import Permission, Principal, requires
+from wall.platform.auth import Permission, Principal
 from wall.platform.errors import NotFound
 from wall.platform.health import StreamHealthOut, stream_health
 from wall.platform.wire import WireModel

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import Field
 from starlette.requests import HTTPConnection
 
+from wall.api.access import requires
 from wall.api.deps import runtime_of
 from wall.conditions.core import CONDITION_NAME_PATTERN, Condition
 from wall.conditions.service import ConditionsService
 from wall.detection.analysis import CameraAnalysis
 from wall.detection.records import AnyDetectionRecord
 from wall.detection.service import DetectionService
-from wall.platform.auth import Permission, Principal, requires
+from wall.platform.auth import Permission, Principal
 from wall.platform.errors import NotFound
 from wall.platform.wire import WireModel, WireTime
 

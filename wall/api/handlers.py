@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wall.api.schemas import ErrorBody
 from wall.platform.errors import (
     Busy,
     Conflict,
@@ -49,19 +53,35 @@ _HTTP_CODES = {
 }
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "model": ErrorBody,
+        "description": "Refused; `error` is a code the pages translate.",
+    },
+    "5XX": {"model": ErrorBody, "description": "Unavailable now; retry later."},
+}
+"""Declared on every router, so the OpenAPI document names the error body."""
+
+
+def _error(
+    body: ErrorBody, status: int, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body.model_dump(mode="json"), status, headers=headers)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Register the error handlers on ``app``."""
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, err: ServiceError) -> JSONResponse:
-        body = {"error": err.code, "message": err.message, "details": err.details}
-        return JSONResponse(body, status_code=http_status(err))
+        body = ErrorBody(error=err.code, message=err.message, details=err.details)
+        return _error(body, http_status(err))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(err.status_code, "http_error")
-        body = {"error": code, "message": str(err.detail), "details": None}
-        return JSONResponse(body, status_code=err.status_code, headers=err.headers)
+        body = ErrorBody(error=code, message=str(err.detail))
+        return _error(body, err.status_code, err.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
@@ -72,5 +92,5 @@ def install_handlers(app: FastAPI) -> None:
         summary = "; ".join(
             f"{'.'.join(str(p) for p in d['loc'])}: {d['message']}" for d in details
         )
-        body = {"error": "invalid_request", "message": summary, "details": details}
-        return JSONResponse(body, status_code=422)
+        body = ErrorBody(error="invalid_request", message=summary, details=details)
+        return _error(body, 422)

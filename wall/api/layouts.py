@@ -10,8 +10,9 @@ from pydantic import Field, ValidationError
 from layouts import Layout, LayoutInvalid
 from layouts.errors import LayoutIssue, Severity
 from layouts.loader import parse_layout_data
+from wall.api.access import requires
 from wall.api.deps import runtime_of
-from wall.platform.auth import Permission, Principal, requires
+from wall.platform.auth import Permission, Principal
 from wall.platform.errors import Invalid, Malformed
 from wall.platform.wire import WireModel
 

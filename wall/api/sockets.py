@@ -10,7 +10,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from wall.api.deps import runtime_of
 from wall.platform.auth import (
-    Forbidden,
+    AccessDenied,
     Permission,
     Principal,
     Unauthorized,
@@ -50,7 +50,7 @@ async def accept_authorized(
             websocket.query_params.get("access_token"),
         )
         authorize(principal, permission, wall_id=wall_id)
-    except (Unauthorized, Forbidden) as err:
+    except (Unauthorized, AccessDenied) as err:
         code = CLOSE_UNAUTHORIZED if isinstance(err, Unauthorized) else CLOSE_FORBIDDEN
         # the reason is the error's own message: it never echoes the token
         await websocket.close(code=code, reason=str(err)[:120])

@@ -15,10 +15,11 @@ from fastapi import (
 )
 from pydantic import Field, ValidationError
 
+from wall.api.access import requires
 from wall.api.deps import runtime_of
 from wall.api.schemas import WsPing, WsSubscribe
 from wall.api.sockets import FeedClosed, accept_authorized, serve_duplex
-from wall.platform.auth import Permission, Principal, Role, requires
+from wall.platform.auth import Permission, Principal, Role
 from wall.platform.health import HealthOut, Status, overall
 from wall.platform.metrics import render
 from wall.platform.wire import WireModel

@@ -11,10 +11,11 @@ from pydantic import Field, ValidationError
 from starlette.requests import HTTPConnection
 
 from layouts.schema import TileContent
+from wall.api.access import requires
 from wall.api.deps import runtime_of
 from wall.api.schemas import WebRtcOffer
 from wall.api.sockets import FeedClosed, accept_authorized, serve_duplex
-from wall.platform.auth import Permission, Principal, authorize, requires
+from wall.platform.auth import Permission, Principal, authorize
 from wall.platform.wire import WireModel, WireTime
 from wall.walls.core.wall_state import Transition
 from wall.walls.displays import Display

@@ -7,7 +7,7 @@ service, which fits :class:`AlarmSink` (``wall.alarms.service.AlarmService``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from wall.platform.wire import JsonValue
 
@@ -25,13 +25,12 @@ class AlarmSink(Protocol):
         self,
         type: str,
         originator: str,
-        severity: Any,
+        severity: str,
         details: Mapping[str, JsonValue],
     ) -> object:
         """Raise, or update while active, the alarm of (type, originator).
 
-        ``severity`` is what the detection service's ``severity_of`` made of
-        the rule's severity name (the alarm model's ``Severity`` in the shell).
+        ``severity`` is the rule's severity name (``major``, ``critical``…).
         """
         ...
 

@@ -54,7 +54,6 @@ class DetectionEvents:
         update_interval_s: At most one ``updated`` per alarm this often.
         alarms: The alarm service, if any.
         mqtt: Outbound MQTT, if any.
-        severity_of: Severity name → the alarm service's value.
         clock: Monotonic clock in seconds (the frames' time base).
         wall_clock: Current UTC time.
     """
@@ -70,7 +69,6 @@ class DetectionEvents:
         snapshot_dir: Path | None = None,
         alarms: AlarmSink | None,
         mqtt: MessagePublisher | None,
-        severity_of: Callable[[str], object],
         clock: Callable[[], float],
         wall_clock: Callable[[], datetime],
     ) -> None:
@@ -81,11 +79,7 @@ class DetectionEvents:
             mqtt,
         )
         self.snapshots_enabled = snapshots
-        self._severity_of, self._clock, self._wall_clock = (
-            severity_of,
-            clock,
-            wall_clock,
-        )
+        self._clock, self._wall_clock = clock, wall_clock
         self._records: deque[Record] = deque(maxlen=max_events)
         self._snapshots = EventSnapshots(snapshot_dir)
         self._number = 0
@@ -160,8 +154,7 @@ class DetectionEvents:
         elif ch.kind == "updated":
             await alarms.update(ch.type, originator, details=details)
         else:
-            severity = self._severity_of(ch.severity)
-            await alarms.raise_(ch.type, originator, severity, details)
+            await alarms.raise_(ch.type, originator, ch.severity, details)
 
     def events(self, camera_id: str | None = None, limit: int = 50) -> list[Record]:
         """Stored event records, newest first."""

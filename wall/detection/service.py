@@ -92,7 +92,6 @@ class DetectionService:
         mqtt: Outbound MQTT, if any.
         conditions: The arming conditions (None: none ever holds).
         source_factory: Frame source per stream (a ``FrameDecoder`` by default).
-        severity_of: Maps a severity name to the alarm service's value.
         clock: Monotonic clock in seconds (the decoders' time base).
         wall_clock: Current UTC time.
         snapshot_dir: Where event JPEGs are kept (None: the newest in memory).
@@ -110,7 +109,6 @@ class DetectionService:
         mqtt: MessagePublisher | None = None,
         conditions: ArmingConditions | None = None,
         source_factory: SourceFactory = FrameDecoder,
-        severity_of: Callable[[str], object] = str,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = utc_now,
         snapshot_dir: Path | None = None,
@@ -136,7 +134,6 @@ class DetectionService:
             snapshot_dir=snapshot_dir,
             alarms=alarms,
             mqtt=mqtt,
-            severity_of=severity_of,
             clock=clock,
             wall_clock=wall_clock,
         )

@@ -13,14 +13,12 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from typing import cast
 
-from fastapi import HTTPException, Request, status
 from pydantic import Field
 
 from wall.platform.clock import utc_now
@@ -90,11 +88,8 @@ class AuthError(Exception):
     """Base of authentication and authorisation failures.
 
     Attributes:
-        status_code: HTTP status the API layer maps this to.
         message: Safe to show to the client; never contains a token.
     """
-
-    status_code = 500
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -102,20 +97,16 @@ class AuthError(Exception):
 
 
 class Unauthorized(AuthError):
-    """No usable credentials (HTTP 401)."""
-
-    status_code = 401
+    """No usable credentials (the API answers 401)."""
 
 
-class Forbidden(AuthError):
-    """Authenticated, but not allowed (HTTP 403).
+class AccessDenied(AuthError):
+    """Authenticated, but not allowed (the API answers 403).
 
     Attributes:
         permission: The permission that was refused.
         wall_id: The wall the action targeted, if any.
     """
-
-    status_code = 403
 
     def __init__(
         self, message: str, permission: Permission, wall_id: str | None
@@ -181,7 +172,7 @@ def authorize(
         and wall_id is not None
         and wall_id != principal.wall_id
     ):
-        raise Forbidden(
+        raise AccessDenied(
             f"token is bound to wall {principal.wall_id!r}"
             f" and cannot act on wall {wall_id!r}",
             permission,
@@ -192,7 +183,7 @@ def authorize(
             message = f"a wall display token may only view, not {permission}"
         else:
             message = f"role {principal.role} lacks permission {permission}"
-        raise Forbidden(message, permission, wall_id)
+        raise AccessDenied(message, permission, wall_id)
 
 
 class AuthSettings(WireModel):
@@ -328,41 +319,3 @@ class Authenticator:
         )
 
     authorize = staticmethod(authorize)
-
-
-def requires(
-    permission: Permission, *, wall_param: str = "wall_id"
-) -> Callable[[Request], Awaitable[Principal]]:
-    """Build a FastAPI dependency that authenticates and checks ``permission``.
-
-    The authenticator is ``request.app.state.authenticator``. If the route has
-    a ``wall_param`` path parameter, the check is made on that wall.
-
-    Args:
-        permission: Permission the route needs.
-        wall_param: Name of the path parameter holding a wall id.
-
-    Returns:
-        An async dependency returning the :class:`Principal`; it raises
-        ``HTTPException`` 401 (with ``WWW-Authenticate: Bearer``) or 403.
-    """
-
-    async def dependency(request: Request) -> Principal:
-        authenticator = cast("Authenticator", request.app.state.authenticator)
-        try:
-            principal = await authenticator.authenticate(
-                request.headers.get("authorization"),
-                request.query_params.get("access_token"),
-            )
-            authorize(principal, permission, request.path_params.get(wall_param))
-        except Unauthorized as err:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail=err.message,
-                headers={"WWW-Authenticate": "Bearer"},
-            ) from err
-        except Forbidden as err:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=err.message) from err
-        return principal
-
-    return dependency

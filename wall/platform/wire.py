@@ -37,15 +37,8 @@ def wire_time(moment: datetime) -> str:
         ...                    tzinfo=timezone(timedelta(hours=2))))
         '2026-12-04T18:53:45.123Z'
     """
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("a naive datetime has no place on the wire")
-    utc = moment.astimezone(UTC)
+    utc = _aware(moment)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def optional_wire_time(moment: datetime | None) -> str | None:
-    """:func:`wire_time`, passing ``None`` through."""
-    return None if moment is None else wire_time(moment)
 
 
 def parse_wire_time(text: str) -> datetime:
@@ -58,15 +51,12 @@ def parse_wire_time(text: str) -> datetime:
         >>> parse_wire_time("2026-12-04T18:53:45.123Z").isoformat()
         '2026-12-04T18:53:45.123000+00:00'
     """
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"timestamp {text!r} has no zone (add Z)")
-    return moment.astimezone(UTC)
+    return _aware(datetime.fromisoformat(text))
 
 
 def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("timestamp has no zone (add Z)")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"timestamp {moment.isoformat()} has no zone (add Z)")
     return moment.astimezone(UTC)
 
 

@@ -9,7 +9,9 @@ from pydantic import TypeAdapter
 
 from layouts.schema import TileContent
 from wall.walls.core.commands import Cause, RevertPolicy
-from wall.walls.core.wall_state import Part, Screen, StackEntry, TileSlot, WallState
+from wall.walls.core.revert_stack import StackEntry
+from wall.walls.core.screen import Part, Screen, TileSlot
+from wall.walls.core.wall_state import WallState
 
 CONTENT: TypeAdapter[TileContent] = TypeAdapter(TileContent)
 

@@ -50,7 +50,7 @@ class Display:
             self._ready.set()
 
     def close(self) -> None:
-        """Wake the sender; :meth:`next_render` returns None."""
+        """Wake the sender; :meth:`next_message` returns None."""
         self._closed = True
         self._ready.set()
 

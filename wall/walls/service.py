@@ -288,8 +288,8 @@ class WallService(WallOperations):
         )
 
     def tour(self, wall_id: str, tile_id: str) -> TileTour | None:
-        """What a touring tile of the wall shows now (None: it does not tour)."""
-        return self.timers.tours(wall_id).get(tile_id)
+        """What a touring tile shows, as last sent to displays (None: no tour)."""
+        return self.timers.last_sent(wall_id).get(tile_id)
 
     def tour_messages(
         self, wall_id: str, scale: float, tile_ids: Collection[str]

@@ -92,6 +92,16 @@ class WallTimers:
         """Tile id → what each touring tile of the wall shows now."""
         return self._step_wall(wall_id, self._svc.now())[0]
 
+    def last_sent(self, wall_id: str) -> dict[str, TileTour]:
+        """What the timer loop last sent to the wall's displays.
+
+        For per-frame readers (composite panels): placing the wall's tiles and
+        stepping its tours is work for the loop's steps, not for every frame.
+        Before the loop's first step it is what :meth:`tours` gives now.
+        """
+        sent = self._sent.get(wall_id)
+        return self.tours(wall_id) if sent is None else sent
+
     def _step_wall(
         self, wall_id: str, now: Instant
     ) -> tuple[dict[str, TileTour], float | None]:

@@ -32,7 +32,6 @@ def _events(store: SqliteStore, directory: Path, max_events: int) -> DetectionEv
         snapshot_dir=directory,
         alarms=None,
         mqtt=None,
-        severity_of=str,
         clock=lambda: 100.0,
         wall_clock=lambda: datetime(2026, 11, 26, 8, 0, tzinfo=UTC),
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from wall.walls.core.audit import Action, Outcome
 from wall.walls.core.commands import (
     ActivateLayout,
     Cause,
@@ -20,11 +21,9 @@ from wall.walls.core.commands import (
     TileBack,
     WrongWall,
 )
+from wall.walls.core.screen import HISTORY_DEPTH
 from wall.walls.core.wall_state import (
-    HISTORY_DEPTH,
-    Action,
     LayoutNotShown,
-    Outcome,
     Transition,
     WallState,
     apply,

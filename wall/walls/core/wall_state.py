@@ -3,7 +3,7 @@
 Model: the wall shows a *base* screen with a *revert stack* of activations on
 top of it, ranked by ``(priority, seq)``; each stacked activation covers the
 panels of its layout, so the composed :attr:`WallState.screen` is what every
-display must show. Policies (each pinned by a test in ``tests/core``):
+display must show. Policies (each pinned by a test in ``tests/wall/walls``):
 
 * Overrides (``PushTile``) belong to the layer that shows the tile's layout
   and last until that layout is activated again or its layer is reverted.
@@ -41,18 +41,7 @@ from wall.walls.core.commands import (
     WrongWall,
 )
 from wall.walls.core.revert_stack import StackEntry
-from wall.walls.core.screen import EMPTY_SCREEN, HISTORY_DEPTH, Part, Screen, TileSlot
-
-__all__ = [  # the state's parts, importable from here as before
-    "HISTORY_DEPTH",
-    "Action",
-    "AuditRecord",
-    "Outcome",
-    "Part",
-    "Screen",
-    "StackEntry",
-    "TileSlot",
-]
+from wall.walls.core.screen import EMPTY_SCREEN, Part, Screen
 
 
 class LayoutNotShown(ValueError):

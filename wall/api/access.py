@@ -1,0 +1,59 @@
+"""The HTTP face of authorisation: a FastAPI dependency per permission (O1).
+
+The platform decides who may do what (:mod:`wall.platform.auth`); this
+module only turns its refusals into 401 (with ``WWW-Authenticate``) and 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import cast
+
+from fastapi import HTTPException, Request, status
+
+from wall.platform.auth import (
+    AccessDenied,
+    Authenticator,
+    Permission,
+    Principal,
+    Unauthorized,
+    authorize,
+)
+
+
+def requires(
+    permission: Permission, *, wall_param: str = "wall_id"
+) -> Callable[[Request], Awaitable[Principal]]:
+    """Build a FastAPI dependency that authenticates and checks ``permission``.
+
+    The authenticator is ``request.app.state.authenticator``. If the route has
+    a ``wall_param`` path parameter, the check is made on that wall.
+
+    Args:
+        permission: Permission the route needs.
+        wall_param: Name of the path parameter holding a wall id.
+
+    Returns:
+        An async dependency returning the :class:`Principal`; it raises
+        ``HTTPException`` 401 (with ``WWW-Authenticate: Bearer``) or 403.
+    """
+
+    async def dependency(request: Request) -> Principal:
+        authenticator = cast(Authenticator, request.app.state.authenticator)
+        try:
+            principal = await authenticator.authenticate(
+                request.headers.get("authorization"),
+                request.query_params.get("access_token"),
+            )
+            authorize(principal, permission, request.path_params.get(wall_param))
+        except Unauthorized as err:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail=err.message,
+                headers={"WWW-Authenticate": "Bearer"},
+            ) from err
+        except AccessDenied as err:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=err.message) from err
+        return principal
+
+    return dependency
