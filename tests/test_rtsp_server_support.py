@@ -75,7 +75,7 @@ def report(capsys: pytest.CaptureFixture[str], message: str) -> None:
         print(f"\n[rtsp] {message}")
 
 
-def test_main_opens_fast_with_sps_on_keyframes(
+def test_main_opens_with_sps_on_keyframes(
     rtsp_server: RtspServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     container, open_s = open_rtsp(rtsp_server.url("/main"))
@@ -86,8 +86,9 @@ def test_main_opens_fast_with_sps_on_keyframes(
         packets = read_packets(container)
     finally:
         container.close()
+    # the open time is reported, not asserted: bench/first_frame.py measures
+    # it (its same-run reference is this open up to the first keyframe)
     report(capsys, f"/main (tcp) opened in {open_s * 1000:.0f} ms")
-    assert open_s < 3.0
     assert len(packets) == 30
     keyframes = [data for key, data in packets if key]
     assert keyframes

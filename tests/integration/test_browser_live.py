@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Page
 
+from devices.cameras.health import FailureReason, StreamState
 from tests.integration.camera_helpers import FAST_POLICY, camera
 from tests.support.browser import chromium
 from tests.support.rtsp_server import RtspServer
-from tests.support.service import running_service
+from tests.support.service import RunningService, running_service
+from wall.api.handlers import _HTTP_CODES
 from wall.config.settings import Settings, StorageSettings
 from wall.platform.auth import Role
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.browser]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
 
 # Mean luma of the displayed picture, read back through a canvas.
 _MEAN_LUMA_JS = """(id) => {
@@ -72,13 +79,20 @@ async def test_browser_plays_relayed_h264_with_the_camera_profile(
         assert errors == []
 
 
-async def test_login_form_rejects_a_bad_token_and_switches_language(
-    tmp_path: Path,
-) -> None:
+@asynccontextmanager
+async def _live_page(tmp_path: Path) -> AsyncIterator[tuple[RunningService, Page]]:
+    """A service without cameras and its live page, not logged in."""
     settings = Settings(storage=StorageSettings(data_dir=tmp_path / "data"))
     async with running_service(settings) as svc, chromium() as browser:
         page = await browser.new_page()
         await page.goto(f"{svc.base_url}/live")
+        yield svc, page
+
+
+async def test_login_form_rejects_a_bad_token_and_switches_language(
+    tmp_path: Path,
+) -> None:
+    async with _live_page(tmp_path) as (svc, page):
         assert await page.locator("h1").inner_text() == "实时视频"
         await page.fill("#token", "not-a-token")
         await page.click("form#login button[type=submit]")
@@ -93,3 +107,54 @@ async def test_login_form_rejects_a_bad_token_and_switches_language(
         await page.wait_for_function(
             "() => document.getElementById('who').textContent.includes('operator')"
         )
+
+
+# The error classes whose first argument is an API error code.
+_ERROR_BASES = {"ServiceError", "NotFound", "Malformed", "Invalid", "Forbidden"}
+_ERROR_BASES |= {"Conflict", "Unsupported", "Busy", "Unavailable", "AlarmStateError"}
+
+
+def _raised_codes() -> set[str]:
+    """Every literal code the service raises: ``SomeError("code", …)`` in wall/."""
+    trees = [ast.parse(p.read_text("utf-8")) for p in (ROOT / "wall").rglob("*.py")]
+    errors = set(_ERROR_BASES)
+    for tree in trees:  # subclasses (one level of indirection is all the code has)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(b, ast.Name) and b.id in _ERROR_BASES for b in node.bases
+            ):
+                errors.add(node.name)
+    return {
+        node.args[0].value
+        for tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in errors
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    }
+
+
+_CATALOGUE_KEYS_JS = """async () => Promise.all(['en', 'zh-CN'].map(async (lang) =>
+    Object.keys((await import(`/static/i18n/${lang}.js`)).default)))"""
+
+
+async def test_both_catalogues_name_every_code_the_service_sends(
+    tmp_path: Path,
+) -> None:
+    async with _live_page(tmp_path) as (_, page):
+        en, zh = await page.evaluate(_CATALOGUE_KEYS_JS)
+    assert sorted(en) == sorted(zh)
+    codes = _raised_codes() | set(_HTTP_CODES.values())
+    codes |= {"http_error", "invalid_request", "network", "unknown"}
+    codes |= {f"camera_{s.value}" for s in StreamState}  # the relay's camera_{state}
+    assert len(codes) > 30, codes  # the scan found the service's codes
+    expected = {f"error.{c}" for c in codes} | {
+        f"reason.{r.value}" for r in FailureReason
+    }
+    expected |= {f"role.{r.value}" for r in Role} | {
+        f"stream.{s.value}" for s in StreamState
+    }
+    assert expected - set(en) == set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -32,7 +33,7 @@ from devices.cameras.health import StreamState
 from devices.cameras.packets import EncodedPacket, h264_has_parameter_sets
 from devices.cameras.subscriber import PacketSubscriber
 from layouts.rects import Rect
-from tests.integration.camera_helpers import FAST_POLICY, camera, wait_state
+from tests.integration.camera_helpers import FAST_POLICY, Pace, camera, wait_state
 from tests.support.fixtures import RtspServerFactory
 from tests.support.rtsp_server import RtspServer
 from wall.live.relay import LiveViewRelay
@@ -242,14 +243,22 @@ async def test_panel_of_four_tiles_from_two_cameras(rtsp_server: RtspServer) -> 
         assert bar.max() > 200 and np.median(bar) < 80
         # two cameras, four tiles: one shared decoder per camera
         assert len(p.pool) == 2 and len(decoder_threads()) == 2
-        # encoded at about the panel rate
-        n0, t0 = dec.frames, time.monotonic()
-        while time.monotonic() - t0 < 2.0:
-            dec.feed(await sub.get())
-        fps = (dec.frames - n0) / (time.monotonic() - t0)
-        assert 9 <= fps <= 14
+        # encoded at the panel rate: each frame is stamped on the panel's own
+        # clock of 1/fps ticks (a tick the encoder could not take in time is
+        # dropped, not shifted), and those ticks keep up with real time
+        n0 = dec.frames
+        async with asyncio.timeout(10):
+            run = [await sub.get() for _ in range(2 * int(SPEC.fps))]
+        for packet in run:
+            dec.feed(packet)
+        assert dec.frames - n0 == len(run)  # every frame decodes
+        ticks = [(p.pts_s or 0.0) * SPEC.fps for p in run]
+        assert all(abs(t - round(t)) < 1e-6 for t in ticks), ticks
+        assert all(b > a for a, b in itertools.pairwise(ticks)), ticks
+        assert Pace.of(run).in_real_time(), Pace.of(run)
+        # what composing costs is bench/composite_cost.py's figure, not a test's
         stats = p.compositor.stats()
-        assert stats["errors"] == 0 and stats["compose_ms"] < 60
+        assert stats["errors"] == 0 and stats["frames"] >= len(run)
 
         # the last subscriber leaves: composition stops after the linger
         p.compositor.unsubscribe(sub)
@@ -419,7 +428,9 @@ async def test_closing_while_composing_is_bounded_and_releases_everything(
                     await asyncio.sleep(0.05)
             t0 = time.monotonic()
             await compositor.aclose()
-            assert time.monotonic() - t0 < 2.0  # the 30 s linger does not apply
+            # the 30 s linger does not apply: closing is bounded by the
+            # compositor's own shutdown timeout (normally it takes far less)
+            assert time.monotonic() - t0 < compositor.shutdown_timeout_s
             assert sub.closed and not compositor.running
             assert decoder_threads() == []
             await compositor.aclose()  # idempotent

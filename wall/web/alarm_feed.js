@@ -9,7 +9,10 @@ const LINGER_MS = 5000;  // a layout switch often brings another alarm view at o
 
 const newer = (a, b) => new Date(a.updated_at) > new Date(b.updated_at);
 
-/** The feed of `token` over `events`. Views are { draw() }; watch(view) returns unwatch(). */
+/**
+ * The feed of `token` over `events`. Views are { draw() }; watch(view) returns unwatch();
+ * close() stops it for good (a new login builds a new feed).
+ */
 export function alarmFeed(token, events) {
   const feed = { alarms: new Map(), loaded: false, error: null };
   const views = new Set();
@@ -38,13 +41,13 @@ export function alarmFeed(token, events) {
     off ??= events.on("alarm.*", onEvent, resync);
     timer ??= setInterval(resync, RESYNC_MS);
   };
+  const stop = () => {
+    clearInterval(timer); timer = null;
+    off?.(); off = null;
+  };
   const stopSoon = () => {
     clearTimeout(stopTimer);
-    stopTimer = setTimeout(() => {
-      if (views.size) return;
-      clearInterval(timer); timer = null;
-      off?.(); off = null;
-    }, LINGER_MS);
+    stopTimer = setTimeout(() => { if (!views.size) stop(); }, LINGER_MS);
   };
   feed.watch = (view) => {
     views.add(view);
@@ -54,5 +57,6 @@ export function alarmFeed(token, events) {
   };
   /** A reload now (after an action of this page, before its event arrives). */
   feed.refresh = resync;
+  feed.close = () => { clearTimeout(stopTimer); views.clear(); stop(); };
   return feed;
 }

@@ -3,7 +3,7 @@
 
 export class ApiError extends Error {
   /** A refused request: `code` is the API's machine code, `status` the HTTP status. */
-  constructor(message, status, code = "error", body = null) {
+  constructor(message, status, code = "http_error", body = null) {
     super(message);
     this.status = status; this.code = code; this.body = body;
   }
@@ -11,7 +11,7 @@ export class ApiError extends Error {
 
 /** The ApiError of a response that is not ok, from its JSON body when it has one. */
 export function apiError(res, body) {
-  return new ApiError(body?.message || res.statusText, res.status, body?.error || "error", body);
+  return new ApiError(body?.message || res.statusText, res.status, body?.error || "http_error", body);
 }
 
 /** Fetches `path` with the token; `options.json` is sent as a JSON body. Resolves to the JSON reply. */

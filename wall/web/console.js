@@ -5,15 +5,34 @@ import { api } from "/static/api.js";
 import { alarmFeed } from "/static/alarm_feed.js";
 import { consoleAlarms } from "/static/console_alarms.js";
 import { eventClient } from "/static/events.js";
-import { applyLocale, errorText, locale, localTime, onLocaleChange, t, toggleLocale } from "/static/locale.js";
+import { applyLocale, errorText, label, locale, localTime, onLocaleChange, t, toggleLocale } from "/static/locale.js";
+import { finalCloseCode } from "/static/reconnect.js";
 import { loadToken, saveToken } from "/static/token.js";
 
-const state = { token: null, role: null, walls: [], wallId: null, wall: null, layouts: [], cameras: [], selectedTile: null,
-                alarmPanel: null };
+const state = { token: null, me: null, role: null, walls: [], wallId: null, wall: null, layouts: [], cameras: [],
+                selectedTile: null, alarmPanel: null, events: null, alarms: null };
 window.citywallConsole = state;  // inspected by the browser tests
 const $ = (id) => document.getElementById(id);
 
 function message(text, bad = false) { $("message").textContent = text; $("message").className = bad ? "bad" : ""; }
+
+function showLogin(text) { $("login").hidden = false; $("login-error").textContent = text; }
+
+function showWho() { if (state.me) $("who").textContent = `${state.me.name} (${t(`role.${state.me.role}`)})`; }
+
+// The event socket's final close: a bad token asks for another, a refusal says so.
+function onEventsClose(ev) {
+  const code = finalCloseCode(ev);
+  if (code === "unauthorized") showLogin(errorText({ code }));
+  else if (code) message(errorText({ code }), true);
+}
+
+// An audit line's cause: a wall command's cause code (with its reference), else the text as given (a note).
+function causeText(cause) {
+  const [code, ...ref] = (cause || "").split(":");
+  const known = label(`cause.${code}`, null);
+  return known === null ? cause || "" : [known, ...ref].join(":");
+}
 
 function drawTiles(container, tiles, canvasW, canvasH, width, opts = {}) {
   const scale = width / canvasW;
@@ -26,7 +45,7 @@ function drawTiles(container, tiles, canvasW, canvasH, width, opts = {}) {
     el.dataset.tile = tile.id;
     Object.assign(el.style, { left: `${tile.x * scale}px`, top: `${tile.y * scale}px`,
       width: `${tile.w * scale}px`, height: `${tile.h * scale}px`, zIndex: String(tile.z || 0) });
-    el.textContent = tile.title || tile.content.camera_id || tile.content.kind;
+    el.textContent = tile.title || tile.content.camera_id || t(`kind.${tile.content.kind}`);
     if (tile.overridden) el.classList.add("overridden");
     opts.decorate?.(el, tile);
     container.append(el);
@@ -118,10 +137,11 @@ function renderCameras() {
     const li = document.createElement("li");
     li.draggable = true;
     li.dataset.camera = cam.id;
-    li.dataset.state = cam.streams.main.health.state;
+    const { state: health, reason } = cam.streams.main.health;
+    li.dataset.state = health;
     li.innerHTML = '<span class="dot"></span><span class="name"></span>';
     li.lastChild.textContent = cam.name;
-    li.title = `${cam.id} · ${cam.streams.main.health.state}`;
+    li.title = [cam.id, t(`stream.${health}`), ...(reason ? [t(`reason.${reason}`)] : [])].join(" · ");
     li.addEventListener("dragstart", (ev) => ev.dataTransfer.setData("text/camera", cam.id));
     li.addEventListener("click", () => pushCamera(state.selectedTile, cam.id));
     list.append(li);
@@ -136,7 +156,8 @@ async function loadAudit() {
       const li = document.createElement("li");
       const when = localTime(e.at, { withDate: true });
       const d = e.detail || {};
-      li.textContent = `${when} ${e.actor} ${e.action} ${e.target || ""} ${d.from_layout ? d.from_layout + " → " : ""}${d.to_layout || d.tile_id || ""} (${e.cause || ""})`;
+      const what = label(`audit.${e.action}`, e.action);
+      li.textContent = `${when} ${e.actor} ${what} ${e.target || ""} ${d.from_layout ? d.from_layout + " → " : ""}${d.to_layout || d.tile_id || ""} (${causeText(e.cause)})`;
       return li;
     }));
   } catch { /* a role without audit rights simply sees no trail */ }
@@ -148,7 +169,7 @@ function listen(events) {
   events.on("wall.state", (data) => { if (data.wall_id === state.wallId) { loadWall(); loadAudit(); } });
   events.on("camera.health", (data) => {
     const cam = data.stream === "main" && state.cameras.find((c) => c.id === data.camera_id);
-    if (cam) { cam.streams.main.health.state = data.state; renderCameras(); }
+    if (cam) { Object.assign(cam.streams.main.health, { state: data.state, reason: data.reason }); renderCameras(); }
   });
   events.on("layout.*", () => refreshLayouts());
   events.on("alarm.*", (data, topic) => { if (topic !== "alarm.raised" && topic !== "alarm.updated") loadAudit(); });
@@ -163,14 +184,21 @@ function selectWall(wallId) {
   loadWall();
 }
 
+// Closes what an earlier login built (its event socket and alarm feed).
+function stop() {
+  state.alarms?.close();
+  state.events?.close();
+  Object.assign(state, { alarms: null, events: null });
+}
+
 async function start() {
+  stop();
   try {
-    const me = await api(state.token, "/api/v1/me");
-    $("who").textContent = `${me.name} (${me.role})`;
-    state.role = me.role;
+    state.me = await api(state.token, "/api/v1/me");
+    state.role = state.me.role;
+    showWho();
   } catch (err) {
-    $("login").hidden = false;
-    $("login-error").textContent = err.status === 401 ? t("error.unauthorized") : errorText(err);
+    showLogin(err.status === 401 ? t("error.unauthorized") : errorText(err));
     return;
   }
   $("login").hidden = true;
@@ -189,11 +217,11 @@ async function start() {
   }));
   renderCameras();
   loadAudit();
-  const events = eventClient(state.token);
-  const feed = alarmFeed(state.token, events);
-  state.alarmPanel = consoleAlarms($("alarms"), $("alarm-count"), feed,
+  state.events = eventClient(state.token, { onClose: onEventsClose });
+  state.alarms = alarmFeed(state.token, state.events);
+  state.alarmPanel = consoleAlarms($("alarms"), $("alarm-count"), state.alarms,
     { token: state.token, role: () => state.role, message });
-  listen(events);
+  listen(state.events);
   if (state.walls.length) selectWall(state.walls[0].id);
 }
 
@@ -206,10 +234,14 @@ $("login").addEventListener("submit", (ev) => {
 $("lang").addEventListener("click", toggleLocale);
 onLocaleChange(() => {
   if (!state.role) return;  // not logged in yet: nothing drawn
+  showWho();
+  renderCameras();
   if (state.wallId) renderLayouts();
   loadAudit();
   state.alarmPanel?.draw();
 });
+addEventListener("pagehide", stop);
+addEventListener("pageshow", (ev) => { if (ev.persisted && state.token) start(); });  // back from the page cache
 applyLocale();
 state.token = loadToken();
 if (state.token) start(); else $("login").hidden = false;

@@ -27,10 +27,21 @@ export function t(key) {
   return CATALOGUES[locale.lang][key] ?? CATALOGUES[DEFAULT_LANG][key] ?? key;
 }
 
-/** An API error for people: its machine code translated, else the server's message. */
+/** The text of `key`, or `fallback` where no catalogue has it (data, not a code: a note, a name). */
+export function label(key, fallback) {
+  return key in CATALOGUES[DEFAULT_LANG] ? t(key) : fallback;
+}
+
+/**
+ * An error for people, never the server's English: an API error's machine code
+ * translated; an unknown code as "unknown error (code)"; a failure without a code
+ * (fetch's TypeError, a WebRTC DOMException) as a network error.
+ */
 export function errorText(err) {
-  const key = `error.${err?.code}`;
-  return key in CATALOGUES[DEFAULT_LANG] ? t(key) : err?.message || String(err);
+  const code = err?.code;
+  const network = err instanceof TypeError || err instanceof DOMException;
+  if (typeof code !== "string") return t(network ? "error.network" : "error.unknown");
+  return label(`error.${code}`, `${t("error.unknown")} (${code})`);
 }
 
 /** A wire timestamp (RFC 3339, e.g. 2026-12-04T18:53:45.123Z) as the site's local time. */
@@ -43,10 +54,11 @@ export function localTime(text, { withDate = false } = {}) {
 /** Calls `fn` after every language change (texts that pages draw themselves). */
 export function onLocaleChange(fn) { listeners.add(fn); }
 
-/** Sets the document language and every `[data-i18n]` element's text. */
+/** Sets the document language, every `[data-i18n]` element's text (the <title> too) and `[data-i18n-label]` aria-label. */
 export function applyLocale() {
   document.documentElement.lang = locale.lang;
   document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.querySelectorAll("[data-i18n-label]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.i18nLabel)); });
   for (const fn of listeners) fn();
 }
 

@@ -110,7 +110,7 @@ export function createStage(root, page) {
     /** A tour step for every piece of tile `msg.tile_id`. */
     tour(msg) { for (const v of views.values()) if (v.tile.id === msg.tile_id) v.view.onTour?.(msg); },
     refreshStates() { for (const v of views.values()) refresh(v); },
-    /** Closes every tile (a resize redraws all; a page that goes away hangs up). */
+    /** Closes every tile (a new login, or a page that goes away, hangs up). */
     clear() { for (const v of views.values()) { v.view.close(); v.el.remove(); } views.clear(); },
   };
 }

@@ -5,8 +5,8 @@ import { api, wsUrl } from "/static/api.js";
 import { alarmFeed } from "/static/alarm_feed.js";
 import { eventClient } from "/static/events.js";
 import { cameraHealth } from "/static/health.js";
-import { applyLocale, t } from "/static/locale.js";
-import { keepOpen } from "/static/reconnect.js";
+import { applyLocale, errorText, t } from "/static/locale.js";
+import { finalCloseCode, keepOpen } from "/static/reconnect.js";
 import { createStage } from "/static/stage.js";
 import { clearToken, loadToken, saveToken } from "/static/token.js";
 
@@ -14,7 +14,7 @@ const params = new URLSearchParams(location.search);
 const wallId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 const panelParam = params.get("panel");
 const state = { token: null, revision: null, appliedAtMs: null, msg: null, timing: null, feed: null, stage: null,
-                tours: new Map(), sessions: { started: 0, kept: 0 } };
+                events: null, alarms: null, ticker: null, tours: new Map(), sessions: { started: 0, kept: 0 } };
 window.citywallWall = state;  // inspected by the browser tests and the benchmarks
 const statusEl = document.getElementById("status");
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -75,18 +75,39 @@ function feedUrl() {
 
 state.onFeedMessage = onFeedMessage;  // the browser tests play tour steps through it
 
+// A socket's close as the page shows it: a bad token asks for another; other
+// final closes (token bound to another wall, no such wall or panel) say why;
+// the display feed's other closes say it reconnects (the event socket's are silent).
+function showClose(ev, { reconnecting }) {
+  const code = finalCloseCode(ev);
+  if (code === "unauthorized") showLogin(errorText({ code }));
+  else if (code) showStatus(errorText({ code }), true);
+  else if (reconnecting) showStatus(t("disconnected"), true);
+}
+
 function connectFeed() {
   state.feed = keepOpen(feedUrl, {  // W6: a display that reconnects gets the current state
     open: () => showStatus("", false),
     message: onFeedMessage,
-    close: (ev) => { if (ev.code === 4401) showLogin(t("error.unauthorized")); else showStatus(t("disconnected"), true); },
+    close: (ev) => showClose(ev, { reconnecting: true }),
   });
 }
 
+// Ends everything a login built (a new login, or the page going away).
+function stop() {
+  clearInterval(state.ticker);
+  state.feed?.close();
+  state.stage?.clear();
+  state.alarms?.close();
+  state.events?.close();
+  Object.assign(state, { feed: null, stage: null, alarms: null, events: null, ticker: null, msg: null });
+}
+
 function start() {
-  const events = eventClient(state.token);
+  stop();
+  const events = eventClient(state.token, { onClose: (ev) => showClose(ev, { reconnecting: false }) });
   let cameras = null;
-  const health = cameraHealth(events, () => state.stage.refreshStates());
+  const health = cameraHealth(state.token, events, () => state.stage?.refreshStates());
   const alarms = alarmFeed(state.token, events);
   window.citywallAlarms = alarms;  // inspected by the browser tests
   state.stage = createStage(document.getElementById("stage"), {
@@ -94,7 +115,7 @@ function start() {
     cameras: () => (cameras ??= api(state.token, "/api/v1/cameras").then((b) => b.cameras).catch(() => [])),
     tourState: (tileId) => state.tours.get(tileId),
   });
-  setInterval(() => state.stage.refreshStates(), 1000);
+  Object.assign(state, { events, alarms, ticker: setInterval(() => state.stage.refreshStates(), 1000) });
   connectFeed();
 }
 
@@ -105,13 +126,19 @@ document.getElementById("login").addEventListener("submit", (ev) => {
   document.getElementById("login").hidden = true;
   start();
 });
+// A resize redraws at the new scale (live sessions carry over to the redrawn
+// tiles) and reconnects the feed, as a new size may need other streams; both
+// once the resizing has settled, not at every event of a window drag.
 addEventListener("resize", () => {
-  if (state.msg) { state.stage.clear(); render(state.msg); }
-  // a new size may need other streams: reconnect so the server renders for it
   clearTimeout(state.resizeTimer);
-  state.resizeTimer = setTimeout(() => state.feed?.reopen(), 300);
+  state.resizeTimer = setTimeout(() => {
+    if (state.msg) render(state.msg);
+    state.feed?.reopen();
+  }, 300);
 });
-addEventListener("pagehide", () => state.stage?.clear());
+// Hang up when the page goes away; a page restored from the back-forward cache starts over.
+addEventListener("pagehide", stop);
+addEventListener("pageshow", (ev) => { if (ev.persisted && state.token) start(); });
 applyLocale();
 state.token = loadToken();
 if (state.token) start(); else showLogin();

@@ -12,14 +12,14 @@ async function gathered(pc, timeoutMs = 1000) {
   });
 }
 
-/**
- * Starts playing `cameraId` into `video`. Resolves to a handle with close();
- * rejects with an ApiError (`code`: unsupported_codec, camera_offline, too_many_viewers…).
- */
-export async function startLiveView(video, cameraId, { token, stream = "auto", tileWidth, tileHeight } = {}) {
-  const pc = new RTCPeerConnection({ iceServers: [] });
-  pc.addTransceiver("video", { direction: "recvonly" });
-  pc.ontrack = (ev) => { video.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+// Ends the server's side of a session (the relay stops sending at once).
+function hangUp(sessionId, token) {
+  fetch(`/api/v1/webrtc/${encodeURIComponent(sessionId)}`,
+    { method: "DELETE", headers: { Authorization: `Bearer ${token}` }, keepalive: true }).catch(() => {});
+}
+
+// Offers to the service; resolves to its answer (session_id, sdp, stream, codec).
+async function negotiate(pc, cameraId, { token, stream, tileWidth, tileHeight }) {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
   const body = { sdp: pc.localDescription.sdp, type: "offer", stream };
@@ -30,11 +30,28 @@ export async function startLiveView(video, cameraId, { token, stream = "auto", t
     body: JSON.stringify(body),
   });
   const answer = await res.json().catch(() => ({}));
-  if (!res.ok) {
+  if (!res.ok) throw apiError(res, answer);
+  return answer;
+}
+
+/**
+ * Starts playing `cameraId` into `video`. Resolves to a handle with close();
+ * rejects with an ApiError (`code`: unsupported_codec, camera_offline, too_many_viewers…),
+ * or the browser's TypeError / DOMException; nothing is left open then.
+ */
+export async function startLiveView(video, cameraId, { token, stream = "auto", tileWidth, tileHeight } = {}) {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.ontrack = (ev) => { video.srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+  let answer = null;
+  try {
+    answer = await negotiate(pc, cameraId, { token, stream, tileWidth, tileHeight });
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+  } catch (err) {
     pc.close();
-    throw apiError(res, answer);
+    if (answer?.session_id) hangUp(answer.session_id, token);
+    throw err;
   }
-  await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   let closed = false;
   return {
     pc, sessionId: answer.session_id, stream: answer.stream, codec: answer.codec,
@@ -43,7 +60,7 @@ export async function startLiveView(video, cameraId, { token, stream = "auto", t
       closed = true;
       pc.close();
       video.srcObject = null;
-      fetch(`/api/v1/webrtc/${answer.session_id}`, { method: "DELETE", headers: { Authorization: `Bearer ${token}` }, keepalive: true }).catch(() => {});
+      hangUp(answer.session_id, token);
     },
   };
 }

@@ -1,10 +1,10 @@
-"""Command validation and the two clock readings (O3, O4)."""
+"""Command validation and the UTC reading of an instant (O3)."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from contextlib import ExitStack as DoesNotRaise
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,10 +18,6 @@ from wall.walls.core.commands import (
 )
 
 T0 = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
-
-
-def at(s: float) -> Instant:
-    return Instant(T0 + timedelta(seconds=s), s)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ export default {
   connecting: "connecting…", disconnected: "disconnected, reconnecting…",
 
   // pages
+  "title.live": "Live video · citywall", "title.console": "Console · citywall", "title.wall": "Wall · citywall",
+  "console.wallsNav": "walls", "console.preview": "wall preview",
   "live.title": "Live video",
   "console.title": "Wall console", "console.layouts": "Layouts", "console.current": "On the wall",
   "console.cameras": "Cameras", "console.audit": "Audit trail", "console.alarms": "Alarms",
@@ -31,8 +33,28 @@ export default {
   "alarmType.crowding": "crowding", "alarmType.intrusion": "intrusion", "alarmType.loitering": "loitering",
   "alarmType.water_level": "water level",
 
+  // why a stream is not live (camera.health's reason)
+  "reason.unauthorized": "camera refused the credentials", "reason.not_found": "stream path not found on the camera",
+  "reason.refused": "camera refused the connection", "reason.dns": "camera address does not resolve",
+  "reason.timeout": "camera does not answer", "reason.stalled": "no packets for a while", "reason.ended": "the camera ended the stream",
+  "reason.no_video": "the stream carries no video", "reason.error": "stream error",
+
+  // roles, tile kinds, audit actions and causes
+  "role.admin": "admin", "role.duty_officer": "duty officer", "role.operator": "operator",
+  "role.grid_worker": "grid worker", "role.viewer": "viewer",
+  "kind.camera": "camera", "kind.tour": "tour", "kind.text": "text", "kind.clock": "clock", "kind.image": "image",
+  "kind.map": "map", "kind.sensor": "sensor", "kind.alarm_list": "alarm list", "kind.case_list": "case list",
+  "kind.grid_stats": "grid statistics", "kind.empty": "empty",
+  "audit.wall.activate_layout": "switched layout", "audit.wall.push_tile": "pushed to tile",
+  "audit.wall.clear_tile": "cleared tile", "audit.wall.tile_back": "restored tile", "audit.wall.revert": "reverted",
+  "audit.layout.create": "created layout", "audit.layout.update": "updated layout", "audit.layout.delete": "deleted layout",
+  "audit.alarm.clear": "cleared alarm", "audit.alarm.acknowledge": "acknowledged alarm",
+  "audit.alarm.forced_ack": "force-acknowledged alarm", "audit.detection.condition.set": "set condition",
+  "cause.operator": "operator", "cause.rule": "rule", "cause.schedule": "schedule", "cause.alarm": "alarm",
+  "cause.revert": "revert",
+
   // the API's machine error codes ({"error": code, "message", "details"})
-  "error.unauthorized": "invalid token", "error.forbidden": "not allowed for your role", "error.not_found": "not found",
+  "error.unauthorized": "invalid token", "error.forbidden": "not allowed for this token (its role or its wall)", "error.not_found": "not found",
   "error.invalid_request": "invalid request", "error.too_many_requests": "too many requests, retry later",
   "error.camera_not_found": "no such camera", "error.camera_not_analysed": "camera not configured for analysis",
   "error.camera_offline": "camera signal lost", "error.camera_stalled": "camera picture stalled",
@@ -47,4 +69,10 @@ export default {
   "error.layout_not_shown": "the tile's layout is not on the wall", "error.id_mismatch": "layout id mismatch",
   "error.alarm_not_found": "no such alarm", "error.already_acknowledged": "already acknowledged",
   "error.not_active": "the alarm is no longer active", "error.forced_ack_needs_admin": "a forced ack needs an admin",
+  "error.network": "cannot reach the service", "error.unknown": "unknown error",
+  "error.http_error": "the service refused the request", "error.method_not_allowed": "method not allowed",
+  "error.camera_live": "camera sent no picture yet", "error.camera_unsupported_codec": "unsupported codec (H.264 needed)",
+  "error.layout_invalid": "the layout has errors", "error.condition_name_malformed": "malformed condition name",
+  "error.alarm_key_invalid": "invalid alarm key", "error.alarm_severity_invalid": "invalid alarm severity", "error.limit_out_of_range": "limit out of range",
+  "error.detection_not_found": "no such detection event", "error.snapshot_not_found": "no snapshot for this event",
 };

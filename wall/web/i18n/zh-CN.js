@@ -6,6 +6,8 @@ export default {
   connecting: "连接中…", disconnected: "与服务器断开，正在重连…",
 
   // pages
+  "title.live": "实时视频 · citywall", "title.console": "控制台 · citywall", "title.wall": "大屏 · citywall",
+  "console.wallsNav": "大屏", "console.preview": "大屏预览",
   "live.title": "实时视频",
   "console.title": "大屏控制台", "console.layouts": "场景预案", "console.current": "当前画面",
   "console.cameras": "摄像机", "console.audit": "操作记录", "console.alarms": "告警",
@@ -31,8 +33,28 @@ export default {
   "alarmType.crowding": "人员聚集", "alarmType.intrusion": "区域入侵", "alarmType.loitering": "逗留徘徊",
   "alarmType.water_level": "水位超限",
 
+  // why a stream is not live (camera.health's reason)
+  "reason.unauthorized": "摄像机拒绝认证", "reason.not_found": "摄像机上无此码流路径",
+  "reason.refused": "摄像机拒绝连接", "reason.dns": "摄像机地址无法解析",
+  "reason.timeout": "摄像机无响应", "reason.stalled": "码流长时间无数据", "reason.ended": "摄像机结束了码流",
+  "reason.no_video": "码流中没有视频", "reason.error": "码流错误",
+
+  // roles, tile kinds, audit actions and causes
+  "role.admin": "管理员", "role.duty_officer": "值班长", "role.operator": "操作员",
+  "role.grid_worker": "网格员", "role.viewer": "观看者",
+  "kind.camera": "摄像机", "kind.tour": "轮巡", "kind.text": "文字", "kind.clock": "时钟", "kind.image": "图片",
+  "kind.map": "地图", "kind.sensor": "传感器", "kind.alarm_list": "告警列表", "kind.case_list": "事件列表",
+  "kind.grid_stats": "网格统计", "kind.empty": "空白",
+  "audit.wall.activate_layout": "切换预案", "audit.wall.push_tile": "推送上墙",
+  "audit.wall.clear_tile": "清空窗口", "audit.wall.tile_back": "恢复窗口", "audit.wall.revert": "恢复原预案",
+  "audit.layout.create": "新建预案", "audit.layout.update": "修改预案", "audit.layout.delete": "删除预案",
+  "audit.alarm.clear": "解除告警", "audit.alarm.acknowledge": "确认告警",
+  "audit.alarm.forced_ack": "强制确认告警", "audit.detection.condition.set": "设置条件",
+  "cause.operator": "人工", "cause.rule": "规则", "cause.schedule": "定时", "cause.alarm": "告警",
+  "cause.revert": "恢复",
+
   // the API's machine error codes ({"error": code, "message", "details"})
-  "error.unauthorized": "令牌无效", "error.forbidden": "无权执行此操作", "error.not_found": "不存在",
+  "error.unauthorized": "令牌无效", "error.forbidden": "此令牌无权执行此操作（角色或大屏不符）", "error.not_found": "不存在",
   "error.invalid_request": "请求无效", "error.too_many_requests": "请求过多，请稍后重试",
   "error.camera_not_found": "摄像机不存在", "error.camera_not_analysed": "该摄像机未配置智能分析",
   "error.camera_offline": "摄像机信号中断", "error.camera_stalled": "摄像机画面卡顿",
@@ -47,4 +69,10 @@ export default {
   "error.layout_not_shown": "该窗口所属预案不在大屏上", "error.id_mismatch": "预案编号不一致",
   "error.alarm_not_found": "告警不存在", "error.already_acknowledged": "告警已确认",
   "error.not_active": "告警已解除", "error.forced_ack_needs_admin": "强制确认需要管理员权限",
+  "error.network": "无法连接服务", "error.unknown": "未知错误",
+  "error.http_error": "服务拒绝了请求", "error.method_not_allowed": "不支持的请求方法",
+  "error.camera_live": "摄像机暂无画面", "error.camera_unsupported_codec": "编码不支持（需 H.264）",
+  "error.layout_invalid": "预案有错误", "error.condition_name_malformed": "条件名称格式错误",
+  "error.alarm_key_invalid": "告警键无效", "error.alarm_severity_invalid": "告警级别无效", "error.limit_out_of_range": "数量超出范围",
+  "error.detection_not_found": "检测事件不存在", "error.snapshot_not_found": "该事件没有抓图",
 };

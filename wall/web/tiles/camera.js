@@ -47,7 +47,8 @@ export function liveView(tile, cameraId, stream, ctx, { overlay = false } = {}) 
     }));
   const stopOverlay = overlay ? detectionOverlay(wrap, cameraId, ctx.events) : null;
   view.close = () => { view.closed = true; view.handle?.close(); stopOverlay?.(); };
-  view.state = () => !ctx.health.online(cameraId) ? "lost" : video.currentTime > 0 ? "live" : "connecting";
+  // a session that failed shows its placeholder: lost, like a camera that is down
+  view.state = () => view.error || !ctx.health.online(cameraId) ? "lost" : video.currentTime > 0 ? "live" : "connecting";
   return view;
 }
 
