@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from websockets.asyncio.client import connect
 
 from layouts.schema import Domain
 from tests.support.browser import chromium
+from tests.support.clocks import SettableClock
 from tests.support.service import RunningService, running_service
 from wall.alarms.core import AlarmQuery, AlarmStatus, EventKind, Originator, Severity
 from wall.alarms.service import AlarmForbidden, AlarmService
@@ -32,19 +33,6 @@ T0 = datetime(2025, 7, 1, 2, 0, tzinfo=UTC)
 BRIDGE = Originator("camera", "nankan-bridge/zone:riverbank")
 
 
-class Clock:
-    """A settable UTC clock (tests mock only time)."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 def drain(sub: BusSubscription) -> list[tuple[str, str]]:
     """(topic, status) of every event queued so far."""
     out: list[tuple[str, str]] = []
@@ -57,7 +45,7 @@ def drain(sub: BusSubscription) -> list[tuple[str, str]]:
 async def test_service_keeps_one_alarm_per_key_audits_and_survives_restart(
     tmp_path: Path,
 ) -> None:
-    db, clock, bus = tmp_path / "wall.sqlite", Clock(), EventBus()
+    db, clock, bus = tmp_path / "wall.sqlite", SettableClock(T0), EventBus()
     events = bus.subscribe(frozenset({"alarm.*"}))
     async with (
         SqliteStore(db, now=clock) as store,

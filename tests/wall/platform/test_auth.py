@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
 from contextlib import ExitStack as DoesNotRaise
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
+from tests.support.clocks import SettableClock
 from wall.api.access import requires
 from wall.platform.auth import (
     BOOTSTRAP_ADMIN_NAME,
@@ -33,32 +34,19 @@ from wall.platform.store.sqlite import SqliteStore
 BOOTSTRAP = "bootstrap-secret-0123456789"
 
 
-class FakeClock:
-    """A settable UTC clock."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2025, 6, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SqliteStore]:
+async def store(tmp_path: Path, clock: SettableClock) -> AsyncIterator[SqliteStore]:
     async with SqliteStore(tmp_path / "auth.sqlite3", now=clock) as opened:
         yield opened
 
 
 @pytest.fixture
-def authenticator(store: SqliteStore, clock: FakeClock) -> Authenticator:
+def authenticator(store: SqliteStore, clock: SettableClock) -> Authenticator:
     return Authenticator(store, BOOTSTRAP, now=clock)
 
 
@@ -232,7 +220,7 @@ async def test_unknown_role_fails_closed(
 
 
 async def test_last_used_is_throttled(
-    store: SqliteStore, authenticator: Authenticator, clock: FakeClock
+    store: SqliteStore, authenticator: Authenticator, clock: SettableClock
 ) -> None:
     issued = await store.create_token("ops", Role.OPERATOR)
     start = clock.now

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clocks import SettableClock
 from wall.platform.audit import AuditEntry, AuditLog
 from wall.platform.store.migrations import (
     MIGRATIONS,
@@ -27,22 +28,9 @@ from wall.platform.tokens import TOKEN_PREFIX, TokenRepository, hash_secret
 START = datetime(2025, 6, 1, 0, 30, tzinfo=UTC)
 
 
-class FakeClock:
-    """A settable UTC clock."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> SettableClock:
+    return SettableClock(START)
 
 
 @pytest.fixture
@@ -52,7 +40,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path, clock: FakeClock) -> AsyncIterator[SqliteStore]:
+async def store(db_path: Path, clock: SettableClock) -> AsyncIterator[SqliteStore]:
     async with SqliteStore(db_path, now=clock) as opened:
         yield opened
 
@@ -86,7 +74,7 @@ def test_store_protocol_is_satisfied(db_path: Path) -> None:
 
 
 async def test_migrations_apply_once_and_reopen_is_noop(
-    db_path: Path, clock: FakeClock
+    db_path: Path, clock: SettableClock
 ) -> None:
     async with SqliteStore(db_path, now=clock) as store:
         assert await store.schema_version() == MIGRATIONS[-1].version
@@ -213,7 +201,9 @@ async def test_concurrent_calls_are_serialised(store: SqliteStore) -> None:
     assert sorted(ids) == list(range(1, 51))
 
 
-async def test_data_survives_close_and_reopen(db_path: Path, clock: FakeClock) -> None:
+async def test_data_survives_close_and_reopen(
+    db_path: Path, clock: SettableClock
+) -> None:
     async with SqliteStore(db_path, now=clock) as store:
         issued = await store.create_token("ops desk", "operator")
         await store.append_audit(AuditEntry(actor="ops desk", action="layout.switch"))
@@ -229,7 +219,9 @@ async def test_data_survives_close_and_reopen(db_path: Path, clock: FakeClock) -
 # --- tokens ---------------------------------------------------------------------
 
 
-async def test_token_secret_is_never_stored(db_path: Path, clock: FakeClock) -> None:
+async def test_token_secret_is_never_stored(
+    db_path: Path, clock: SettableClock
+) -> None:
     async with SqliteStore(db_path, now=clock) as store:
         issued = await store.create_token("wall-1 display", "viewer", wall_id="wall-1")
         await store.touch_token(issued.record.id)
@@ -243,7 +235,7 @@ async def test_token_secret_is_never_stored(db_path: Path, clock: FakeClock) -> 
     assert hash_secret(issued.secret).encode() in content  # the grep does see data
 
 
-async def test_token_record_fields(store: SqliteStore, clock: FakeClock) -> None:
+async def test_token_record_fields(store: SqliteStore, clock: SettableClock) -> None:
     issued = await store.create_token("wall-1 display", "viewer", wall_id="wall-1")
     record = issued.record
     assert (record.name, record.role, record.wall_id) == (
@@ -263,7 +255,9 @@ async def test_token_record_fields(store: SqliteStore, clock: FakeClock) -> None
     assert found.last_used_at == START + timedelta(seconds=90)
 
 
-async def test_revoked_token_is_not_found(store: SqliteStore, clock: FakeClock) -> None:
+async def test_revoked_token_is_not_found(
+    store: SqliteStore, clock: SettableClock
+) -> None:
     keep = await store.create_token("keep", "admin")
     drop = await store.create_token("drop", "operator")
     clock.advance(5)
@@ -303,7 +297,7 @@ async def test_naive_clock_is_rejected(db_path: Path) -> None:
 # --- audit log (O2) -----------------------------------------------------------
 
 
-async def test_audit_append_and_page(store: SqliteStore, clock: FakeClock) -> None:
+async def test_audit_append_and_page(store: SqliteStore, clock: SettableClock) -> None:
     shanghai = timezone(timedelta(hours=8))
     first = await store.append_audit(
         AuditEntry(
@@ -391,7 +385,7 @@ async def test_audit_log_is_append_only(
 # --- key-value state ----------------------------------------------------------
 
 
-async def test_kv_round_trip(store: SqliteStore, clock: FakeClock) -> None:
+async def test_kv_round_trip(store: SqliteStore, clock: SettableClock) -> None:
     assert await store.get_kv("missing") is None
     await store.put_kv("tour:main", {"index": 2, "names": ["东城", "西城"], "on": True})
     assert await store.get_kv("tour:main") == {
