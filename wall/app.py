@@ -10,7 +10,16 @@ from fastapi import FastAPI, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from wall.api import alarms, audit, cameras, detections, layouts, system, walls
+from wall.api import (
+    alarms,
+    audit,
+    cameras,
+    detections,
+    layouts,
+    panels,
+    system,
+    walls,
+)
 from wall.api.handlers import ERROR_RESPONSES, install_handlers
 from wall.config.settings import Settings
 from wall.platform import log_redaction
@@ -19,7 +28,7 @@ from wall.runtime import Runtime, Seams
 WEB_DIR = Path(__file__).parent / "web"
 
 
-ROUTERS = (system, cameras, walls, layouts, audit, alarms, detections)
+ROUTERS = (system, cameras, walls, panels, layouts, audit, alarms, detections)
 """One router per capability, included in this order."""
 
 

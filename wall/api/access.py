@@ -22,7 +22,7 @@ from wall.platform.auth import (
 
 
 def requires(
-    permission: Permission, *, wall_param: str = "wall_id"
+    permission: Permission, *, wall_param: str = "wall_id", query_token: bool = False
 ) -> Callable[[Request], Awaitable[Principal]]:
     """Build a FastAPI dependency that authenticates and checks ``permission``.
 
@@ -32,6 +32,10 @@ def requires(
     Args:
         permission: Permission the route needs.
         wall_param: Name of the path parameter holding a wall id.
+        query_token: Accept ``?access_token=`` too. Only for URLs a browser
+            or player opens without headers (the MPEG-TS stream, snapshots);
+            everywhere else a token in the URL would end up in logs and
+            histories, so it is ignored.
 
     Returns:
         An async dependency returning the :class:`Principal`; it raises
@@ -43,7 +47,7 @@ def requires(
         try:
             principal = await authenticator.authenticate(
                 request.headers.get("authorization"),
-                request.query_params.get("access_token"),
+                request.query_params.get("access_token") if query_token else None,
             )
             authorize(principal, permission, request.path_params.get(wall_param))
         except Unauthorized as err:

@@ -23,6 +23,10 @@ router = APIRouter(prefix="/api/v1", tags=["cameras"])
 
 CanView = Annotated[Principal, Depends(requires(Permission.VIEW_CAMERAS))]
 CanWatch = Annotated[Principal, Depends(requires(Permission.VIEW_LIVE))]
+# an <img src> cannot send a header: snapshots take ?access_token= too
+CanViewImage = Annotated[
+    Principal, Depends(requires(Permission.VIEW_CAMERAS, query_token=True))
+]
 
 
 class LocationOut(WireModel):
@@ -131,7 +135,7 @@ async def get_camera(request: Request, camera_id: str, _: CanView) -> CameraOut:
 async def snapshot(
     request: Request,
     camera_id: str,
-    _: CanView,
+    _: CanViewImage,
     stream: Annotated[StreamRole, Query()] = StreamRole.SUB,
 ) -> Response:
     """Decode the newest picture (cached for a second)."""

@@ -6,20 +6,17 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request, WebSocket
-from fastapi.responses import StreamingResponse
 from pydantic import Field, ValidationError
 from starlette.requests import HTTPConnection
 
 from layouts.schema import TileContent
 from wall.api.access import requires
 from wall.api.deps import runtime_of
-from wall.api.schemas import WebRtcOffer
 from wall.api.sockets import FeedClosed, accept_authorized, serve_duplex
-from wall.platform.auth import Permission, Principal, authorize
+from wall.platform.auth import Permission, Principal
 from wall.platform.wire import WireModel, WireTime
 from wall.walls.core.wall_state import Transition
 from wall.walls.displays import Display
-from wall.walls.panels.compositor import mpegts_chunks
 from wall.walls.render import WallDetail
 from wall.walls.service import WallService
 
@@ -251,58 +248,3 @@ async def _read_acks(websocket: WebSocket, display: Display) -> None:
             continue
         display.applied_revision = ack.revision
         display.applied_at = ack.at
-
-
-class PanelAnswer(WireModel):
-    """The SDP answer for a composed panel stream."""
-
-    sdp: str
-    type: str = "answer"
-    session_id: str
-    source: str
-    codec: str
-
-
-CanWatch = Annotated[Principal, Depends(requires(Permission.VIEW_LIVE))]
-
-
-@router.post(
-    "/walls/{wall_id}/panels/{index}/webrtc",
-    summary="Watch one panel as one composed stream (SDP offer → answer)",
-)
-async def panel_webrtc(
-    request: Request, wall_id: str, index: int, offer: WebRtcOffer, who: CanWatch
-) -> PanelAnswer:
-    """For weak display PCs: the panel's tiles composed server-side into one H.264."""
-    authorize(who, Permission.VIEW_LIVE, wall_id=wall_id)
-    runtime = runtime_of(request)
-    panel = runtime.panels.panel(wall_id, index)
-    answer = await runtime.relay.offer_source(
-        panel, offer.sdp, panel.profile_level_id, panel.label
-    )
-    return PanelAnswer(
-        sdp=answer.sdp,
-        session_id=answer.session_id,
-        source=answer.label,
-        codec=answer.codec,
-    )
-
-
-@router.get(
-    "/walls/{wall_id}/panels/{index}/stream.ts",
-    summary="One panel as MPEG-TS over HTTP (hardware decoders, VLC)",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"video/mp2t": {}}}},
-)
-async def panel_mpegts(
-    request: Request, wall_id: str, index: int, who: CanWatch
-) -> StreamingResponse:
-    """The composed panel as an endless MPEG-TS stream; ``?access_token=`` works."""
-    authorize(who, Permission.VIEW_LIVE, wall_id=wall_id)
-    panel = runtime_of(request).panels.panel(wall_id, index)
-    client = request.client.host if request.client else "?"
-    return StreamingResponse(
-        mpegts_chunks(panel, f"ts {client}"),
-        media_type="video/mp2t",
-        headers={"Cache-Control": "no-store"},
-    )

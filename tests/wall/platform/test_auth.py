@@ -352,15 +352,15 @@ async def test_http_wall_bound_display(
     store: SqliteStore, client: httpx.AsyncClient
 ) -> None:
     display = await store.create_token("main display", Role.VIEWER, wall_id="main")
-    query = {"access_token": display.secret}
+    bearer = {"Authorization": f"Bearer {display.secret}"}
 
-    response = await client.get("/walls/main/live", params=query)
+    response = await client.get("/walls/main/live", headers=bearer)
     assert response.status_code == 200
     assert response.json() == {"name": "main display", "wall": "main"}
 
-    response = await client.get("/walls/annex/live", params=query)
+    response = await client.get("/walls/annex/live", headers=bearer)
     assert response.status_code == 403
     assert "bound to wall 'main'" in response.json()["detail"]
 
-    response = await client.post("/walls/main/layout", params=query)
+    response = await client.post("/walls/main/layout", headers=bearer)
     assert response.status_code == 403
