@@ -15,6 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bench import (
+    abuse_load,
     cameras_per_machine,
     composite_cost,
     first_frame,
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, BenchResult]]] = {
     "model_latency": model_latency.run,
     "cameras_per_machine": cameras_per_machine.run,
     "stream_selection": stream_selection.run,
+    "abuse_load": abuse_load.run,
 }
 
 

@@ -109,7 +109,9 @@ def wall_settings(workdir: Path, with_cameras: bool) -> Settings:
 
 async def open_panels(browser: Browser, svc: RunningService) -> list[Page]:
     """One 320x180 page per panel of the 4x3 wall, each drawing revision 1."""
-    token = svc.tokens[Role.VIEWER]
+    # the wall's own display token: only it may report what was drawn
+    display = await svc.runtime.store.create_token("bench-display", Role.VIEWER, "main")
+    token = display.secret
     pages = []
     for row, col in itertools.product(range(3), range(4)):
         page = await browser.new_page(viewport={"width": 320, "height": 180})

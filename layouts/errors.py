@@ -76,16 +76,23 @@ class LayoutInvalid(LayoutError):
 
     Attributes:
         source: where the layout came from (file name, ``api``, ...).
-        issues: every issue found, errors first.
+        issues: every issue found, errors first (or the first ones, see ``total``).
+        total: how many issues there were, when ``issues`` lists only the first
+            (a document with thousands of bad tiles); else ``len(issues)``.
     """
 
-    def __init__(self, source: str, issues: Iterable[LayoutIssue]) -> None:
+    def __init__(
+        self, source: str, issues: Iterable[LayoutIssue], *, total: int | None = None
+    ) -> None:
         self.source = source
         self.issues = tuple(
             sorted(issues, key=lambda i: i.severity is not Severity.ERROR)
         )
+        self.total = len(self.issues) if total is None else total
         lines = "\n".join(f"  - {issue}" for issue in self.issues)
         count = sum(i.severity is Severity.ERROR for i in self.issues)
+        if self.total > len(self.issues):
+            count, lines = self.total, lines + f"\n  ... {self.total} in all"
         super().__init__(f"{source}: layout refused, {count} error(s)\n{lines}")
 
     @property

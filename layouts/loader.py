@@ -85,11 +85,15 @@ def _tile_id(data: object, keys: tuple[Key, ...]) -> str | None:
     return None
 
 
+MAX_SCHEMA_ISSUES: Final = 50
+"""Schema errors listed one by one; the rest are counted (50,000 bad tiles)."""
+
+
 def _schema_issues(
     data: object, err: ValidationError, lines: LineIndex
 ) -> list[LayoutIssue]:
     issues = []
-    for detail in err.errors(include_url=False):
+    for detail in err.errors(include_url=False)[:MAX_SCHEMA_ISSUES]:
         keys = _data_path(data, tuple(detail["loc"]))
         if detail["type"] in _TAG_ERRORS:
             keys = (*keys, "kind")
@@ -140,7 +144,8 @@ def _parse(data: object, source: str, lines: LineIndex) -> Layout:
     try:
         layout = Layout.model_validate(data)
     except ValidationError as err:
-        raise LayoutInvalid(source, _schema_issues(data, err, lines)) from err
+        issues = _schema_issues(data, err, lines)
+        raise LayoutInvalid(source, issues, total=err.error_count()) from err
     # Geometry, ids and dwells are checked against the wall the layout was
     # drawn for; cameras are checked by whoever knows them (save time, W7).
     report = validate_layout(layout, layout.for_wall)

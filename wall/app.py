@@ -18,8 +18,11 @@ from wall.api import (
     layouts,
     panels,
     system,
+    tokens,
     walls,
 )
+from wall.api import docs as api_docs
+from wall.api.guard import HttpGuard
 from wall.api.handlers import ERROR_RESPONSES, install_handlers
 from wall.config.settings import Settings
 from wall.platform import log_redaction
@@ -28,7 +31,7 @@ from wall.runtime import Runtime, Seams
 WEB_DIR = Path(__file__).parent / "web"
 
 
-ROUTERS = (system, cameras, walls, panels, layouts, audit, alarms, detections)
+ROUTERS = (system, cameras, walls, panels, layouts, audit, alarms, detections, tokens)
 """One router per capability, included in this order."""
 
 
@@ -53,8 +56,12 @@ def create_app(settings: Settings, seams: Seams | None = None) -> FastAPI:
         summary="City command centre: cameras, live wall video, sensors, grid cases.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load CDN assets: see wall.api.docs
+        redoc_url=None,
     )
+    app.add_middleware(HttpGuard, settings=settings.http)
     install_handlers(app)
+    app.include_router(api_docs.router)
     for module in ROUTERS:
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")

@@ -1,34 +1,37 @@
-"""``citywall``: the command line (demo, serve, check-config, models, token)."""
+"""``citywall``: the command line (demo, serve, check-config, models, token, audit)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wall.config.loading import ConfigError, load_settings
 from wall.config.settings import Settings
+
+if TYPE_CHECKING:
+    from wall.platform.token_service import TokenService
 
 log = logging.getLogger("citywall")
 
 
 def _serve(settings: Settings, banner: list[str] | None = None) -> None:
-    import uvicorn
-
+    from wall.api.server import build_server
     from wall.app import create_app
 
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
+    server = build_server(
+        create_app(settings),
+        settings,
         host=settings.api.host,
         port=settings.api.port,
-        log_level="info",
         access_log=False,
-        timeout_graceful_shutdown=3,
     )
-    server = uvicorn.Server(config)
     if banner:
         print("\n".join(banner), flush=True)
     server.run()
@@ -48,13 +51,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "",
         "citywall demo — 巴中市城市运行指挥中心 (demo)",
         f"  live video:  {base}/live#token={tokens['viewer']}",
-        f"  wall:        {base}/wall/main#token={tokens['viewer']}",
-        f"  one panel:   {base}/wall/main?panel=0,0#token={tokens['viewer']}",
+        f"  wall:        {base}/wall/main#token={tokens['display-main']}",
+        f"  one panel:   {base}/wall/main?panel=0,0#token={tokens['display-main']}",
+        f"  duty wall:   {base}/wall/duty#token={tokens['display-duty']}",
         f"  console:     {base}/console#token={tokens['duty_officer']}",
         f"  API docs:    {base}/docs",
         f"  health:      {base}/healthz",
         "  tokens (Authorization: Bearer …):",
-        *(f"    {role:<13} {secret}" for role, secret in tokens.items()),
+        *(f"    {name:<13} {secret}" for name, secret in tokens.items()),
         "",
     ]
     _serve(settings, banner)
@@ -74,10 +78,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from vision.manifest import load_manifests
 
     try:
-        settings = load_settings(Path(args.config))
+        settings = load_settings(Path(args.config), resolve_env=not args.no_env)
     except ConfigError as err:
         print(f"{err.source}: {len(err.issues)} error(s)", file=sys.stderr)
-        for issue in sorted(err.issues, key=lambda i: (i.line or 0, i.path)):
+        for issue in err.issues:  # sorted by line
             print(f"  {issue}", file=sys.stderr)
         return 1
     manifests_dir = settings.models.manifests_dir
@@ -86,9 +90,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     except ManifestInvalid as err:
         print(str(err), file=sys.stderr)
         return 1
+    unresolved = ", ${NAME} references not resolved" if args.no_env else ""
     print(
         f"{args.config}: OK ({len(settings.cameras)} camera(s), "
-        f"{len(manifests)} model manifest(s))"
+        f"{len(manifests)} model manifest(s){unresolved})"
     )
     return 0
 
@@ -111,27 +116,119 @@ def cmd_models_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_token_create(args: argparse.Namespace) -> int:
-    """Mint an API token and print it once."""
-    from wall.platform.auth import Role
+@asynccontextmanager
+async def _token_service(config: str | None) -> AsyncIterator[TokenService]:
+    # the CLI writes the database directly; a running service notices
+    # revocations within auth.revocation_check_s
     from wall.platform.store.sqlite import SqliteStore
+    from wall.platform.token_service import TokenService
+
+    settings = load_settings(Path(config)) if config else Settings()
+    walls = [w.id for w in settings.walls] if config else None
+    settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    async with SqliteStore(settings.storage.sqlite_path) as store:
+        yield TokenService(store.tokens, store.audit, settings.auth, walls=walls)
+
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no user name in the environment
+        return "cli"
+
+
+def _run_token_command(args: argparse.Namespace) -> int:
+    from wall.platform.errors import ServiceError
+
+    async def run() -> int:
+        async with _token_service(args.config) as tokens:
+            code: int = await args.token_func(tokens, args)
+            return code
+
+    try:
+        return asyncio.run(run())
+    except ServiceError as err:
+        print(f"error: {err.message}", file=sys.stderr)
+        return 1
+
+
+async def _token_create(tokens: TokenService, args: argparse.Namespace) -> int:
+    from wall.platform.auth import Role
+
+    issued = await tokens.issue(
+        _cli_actor(), args.name, Role(args.role), args.wall, args.expires_in
+    )
+    print(issued.secret)
+    return 0
+
+
+async def _token_list(tokens: TokenService, args: argparse.Namespace) -> int:
+    from wall.platform.token_service import token_table
+
+    print("\n".join(token_table(await tokens.tokens())))
+    return 0
+
+
+async def _token_revoke(tokens: TokenService, args: argparse.Namespace) -> int:
+    record = await tokens.revoke(_cli_actor(), args.id)
+    print(f"revoked token {record.id} ({record.name})")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the audit log's hash chain; exit 1 at the first break."""
+    from wall.platform.store.migrations import StoreError
+    from wall.platform.store.sqlite.audit import verify_database
 
     settings = load_settings(Path(args.config)) if args.config else Settings()
+    try:
+        verdict = verify_database(settings.storage.sqlite_path)
+    except StoreError as err:
+        print(f"error: {err.message}", file=sys.stderr)
+        return 1
+    print(verdict.summary(), file=sys.stdout if verdict.ok else sys.stderr)
+    return 0 if verdict.ok else 1
 
-    async def create() -> str:
-        settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
-        async with SqliteStore(settings.storage.sqlite_path) as store:
-            issued = await store.create_token(args.name, Role(args.role), args.wall)
-            return issued.secret
 
-    print(asyncio.run(create()))
-    return 0
+def _add_audit_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    audit = sub.add_parser("audit", help="the append-only audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", help="check the audit hash chain")
+    verify.add_argument("--config")
+    verify.set_defaults(func=cmd_audit_verify)
+
+
+def _add_token_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    from wall.platform.auth import Role
+
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="mint a token (printed once)")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True)
+    create.add_argument("--wall", help="bind a display token to one wall")
+    create.add_argument(
+        "--expires-in",
+        help="lifetime: 12h, 30d, 8w or never (display tokens only);"
+        " default auth.token_lifetime_days, never for display tokens",
+    )
+    create.add_argument("--config")
+    create.set_defaults(func=_run_token_command, token_func=_token_create)
+    listing = token_sub.add_parser("list", help="every token (never a secret)")
+    listing.add_argument("--config")
+    listing.set_defaults(func=_run_token_command, token_func=_token_list)
+    revoke = token_sub.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", type=int)
+    revoke.add_argument("--config")
+    revoke.set_defaults(func=_run_token_command, token_func=_token_revoke)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
-    from wall.platform.auth import Role
-
     parser = argparse.ArgumentParser(prog="citywall", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -148,6 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("config")
+    check.add_argument(
+        "--no-env",
+        action="store_true",
+        help="check ${NAME} references without resolving them (no variable needed)",
+    )
     check.set_defaults(func=cmd_check_config)
 
     models = sub.add_parser("models", help="model weights")
@@ -156,14 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--config")
     fetch.set_defaults(func=cmd_models_fetch)
 
-    token = sub.add_parser("token", help="API tokens")
-    token_sub = token.add_subparsers(dest="token_command", required=True)
-    create = token_sub.add_parser("create", help="mint a token (printed once)")
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
-    create.add_argument("--name", required=True)
-    create.add_argument("--wall", help="bind a display token to one wall")
-    create.add_argument("--config")
-    create.set_defaults(func=cmd_token_create)
+    _add_token_commands(sub)
+    _add_audit_commands(sub)
     return parser
 
 

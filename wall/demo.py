@@ -106,20 +106,27 @@ _DEMO_WALLS = (
 
 
 async def demo_tokens(settings: Settings) -> dict[str, str]:
-    """A token per role, reused across demo runs (kept in the data folder)."""
+    """A token per role and a display token per wall, reused across demo runs.
+
+    They are kept in the data folder (0600).
+    """
     path = settings.storage.data_dir / "demo-tokens.json"
     known: dict[str, str] = {}
     if path.exists():
         known = json.loads(path.read_text(encoding="utf-8"))
     out: dict[str, str] = {}
+    # a person per role, and a display bound to each wall: only a wall's own
+    # display reports what it has drawn
+    wanted: list[tuple[str, Role, str | None]] = [(r.value, r, None) for r in Role]
+    wanted += [(f"display-{w.id}", Role.VIEWER, w.id) for w in settings.walls]
     async with SqliteStore(settings.storage.sqlite_path) as store:
-        for role in Role:
-            secret = known.get(role.value)
+        for key, role, wall_id in wanted:
+            secret = known.get(key)
             if secret is not None and await store.find_token(secret) is not None:
-                out[role.value] = secret
+                out[key] = secret
                 continue
-            issued = await store.create_token(f"demo-{role.value}", role)
-            out[role.value] = issued.secret
+            issued = await store.create_token(f"demo-{key}", role, wall_id)
+            out[key] = issued.secret
     path.write_text(json.dumps(out, indent=2), encoding="utf-8")
     os.chmod(path, 0o600)
     return out

@@ -1,9 +1,10 @@
 """The runtime: the composition root. Every capability, started and stopped in order.
 
-Start-up order is store → event bus → cameras → live relay → walls → panel
-outputs → alarms → broker → conditions → detection; shutdown is the reverse,
-bounded (house style HS6/HS7). Each capability registers its component with
-the :class:`~wall.platform.components.ComponentRegistry` in one way, with its
+Start-up order is store → token usage → event bus → cameras → live relay →
+walls → panel outputs → token watch → alarms → broker → conditions →
+detection; shutdown is the reverse, bounded (house style HS6/HS7). Each
+capability registers its component with the
+:class:`~wall.platform.components.ComponentRegistry` in one way, with its
 health and metrics, so ``/healthz`` and ``/metrics`` need no list of their own.
 Tests build this same runtime; what they may swap is named in :class:`Seams`.
 """
@@ -37,6 +38,7 @@ from wall.live.relay import LiveViewRelay
 from wall.live.snapshots import SnapshotService
 from wall.platform.auth import Authenticator, bootstrap_secret_from_env
 from wall.platform.components import ComponentRegistry
+from wall.platform.connections import ConnectionRegistry, TokenWatch
 from wall.platform.event_bus import EventBus
 from wall.platform.health import (
     CAMERA_HEALTH,
@@ -47,6 +49,9 @@ from wall.platform.health import (
 )
 from wall.platform.metrics import bus_metrics
 from wall.platform.store.sqlite import SqliteStore
+from wall.platform.throttle import FailureThrottle
+from wall.platform.token_service import TokenService
+from wall.platform.token_usage import TokenUsage
 from wall.walls.cameras import FleetCameras
 from wall.walls.panels.outputs import PanelOutputs
 from wall.walls.service import WallService
@@ -88,6 +93,7 @@ class Runtime:
         self.snapshots = SnapshotService()
         self._stack = AsyncExitStack()
         self.registry = ComponentRegistry(self._stack)
+        self.connections = ConnectionRegistry()
         self._parts: dict[str, object] = {}
 
     def _part(self, name: str, kind: type[T]) -> T:
@@ -105,6 +111,11 @@ class Runtime:
     def authenticator(self) -> Authenticator:
         """The token authenticator (after start)."""
         return self._part("authenticator", Authenticator)
+
+    @property
+    def tokens(self) -> TokenService:
+        """Issuing and revoking tokens (after start)."""
+        return self._part("tokens", TokenService)
 
     @property
     def fleet(self) -> CameraFleet:
@@ -157,6 +168,7 @@ class Runtime:
     async def _start(self) -> None:
         await self._start_platform()
         await self._start_video()
+        await self._start_token_watch()
         await self._start_alarms_and_detection()
         log.info("runtime started: %d camera(s)", len(self.settings.cameras))
 
@@ -166,11 +178,20 @@ class Runtime:
         store = await self.registry.start(
             "store",
             SqliteStore(settings.storage.sqlite_path),
-            health=lambda: [ComponentHealth("store", Status.OK, {"kind": "sqlite"})],
+            health=lambda: [store.health()],
         )
         self._parts["store"] = store
+        auth = settings.auth
+        usage = await self.registry.start(
+            "token_usage", TokenUsage(store.tokens, flush_s=auth.last_used_flush_s)
+        )
         self._parts["authenticator"] = Authenticator(
-            store.tokens, bootstrap_secret_from_env(settings.auth)
+            store.tokens,
+            bootstrap_secret_from_env(auth),
+            usage=usage,
+            throttle=FailureThrottle(
+                auth.failure_limit, auth.failure_window_s, auth.failure_block_s
+            ),
         )
         self._stack.callback(self.bus.close)
         self.registry.add("bus", metrics=lambda: bus_metrics(self.bus))
@@ -195,7 +216,6 @@ class Runtime:
             settings.walls,
             SqliteWallStates(store),
             SqliteLayouts(store),
-            store,
             self.bus,
             FleetCameras(fleet),
         )
@@ -206,6 +226,23 @@ class Runtime:
             health=lambda: [_panels_health(panels)],
         )
         self._parts["panels"] = panels
+
+    async def _start_token_watch(self) -> None:
+        # ends a revoked token's sockets and live sessions, API or CLI alike
+        store, auth = self.store, self.settings.auth
+        watch = await self.registry.start(
+            "token_watch",
+            TokenWatch(
+                store.tokens,
+                self.connections,
+                check_s=auth.revocation_check_s,
+                hooks=[self.relay.close_for_token],
+            ),
+        )
+        walls = [w.id for w in self.settings.walls]
+        self._parts["tokens"] = TokenService(
+            store.tokens, store.audit, auth, walls=walls, on_revoked=watch.end
+        )
 
     async def _start_alarms_and_detection(self) -> None:
         settings, store = self.settings, self.store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.support.service import RunningService, running_service
 from wall.api.handlers import _HTTP_CODES
 from wall.config.settings import Settings, StorageSettings
 from wall.platform.auth import Role
+from wall.walls.settings import WallSettings
 
 pytestmark = [pytest.mark.rtsp, pytest.mark.browser]
 
@@ -109,6 +111,52 @@ async def test_login_form_rejects_a_bad_token_and_switches_language(
         )
 
 
+async def test_logout_on_the_live_page_stays_logged_out(tmp_path: Path) -> None:
+    # Found (issue 10): the #token= fragment logged straight back in on reload.
+    settings = Settings(storage=StorageSettings(data_dir=tmp_path / "data"))
+    async with running_service(settings) as svc, chromium() as browser:
+        page = await browser.new_page()
+        token = svc.tokens[Role.VIEWER]
+        await page.goto(f"{svc.base_url}/live#token={token}")
+        await page.wait_for_function(
+            "() => document.getElementById('who').textContent.includes('viewer')"
+        )
+        # the token left the address (and the history entry) once it was read
+        assert await page.evaluate("() => location.hash") == ""
+        assert token not in page.url
+        async with page.expect_navigation():
+            await page.click("#logout")
+        await page.locator("#login").wait_for(state="visible")
+        await page.reload()
+        await page.locator("#login").wait_for(state="visible")
+        assert await page.evaluate("() => window.citywall.token") is None
+        assert await page.locator("#logout").is_hidden()
+        assert token not in page.url
+
+
+@pytest.mark.parametrize("path", ["/live", "/wall/duty", "/console"])
+async def test_every_page_takes_the_token_out_of_the_url(
+    tmp_path: Path, path: str
+) -> None:
+    settings = Settings(
+        storage=StorageSettings(data_dir=tmp_path / "data"),
+        walls=(WallSettings(id="duty", name="值班席", rows=2, cols=2),),
+    )
+    async with running_service(settings) as svc, chromium() as browser:
+        page = await browser.new_page()
+        token = svc.tokens[Role.DUTY_OFFICER]
+        # logged in: the page opens the event socket with the token
+        async with page.expect_websocket(
+            lambda ws: ws.url.endswith("/api/v1/ws?access_token=" + token)
+        ):
+            await page.goto(f"{svc.base_url}{path}#lang=en&token={token}")
+        assert await page.evaluate("() => location.hash") == "#lang=en"
+        assert token not in page.url
+        await page.reload()  # the tab remembers the login, not the address
+        assert await page.evaluate("() => sessionStorage.length") == 1
+        assert token not in page.url
+
+
 # The error classes whose first argument is an API error code.
 _ERROR_BASES = {"ServiceError", "NotFound", "Malformed", "Invalid", "Forbidden"}
 _ERROR_BASES |= {"Conflict", "Unsupported", "Busy", "Unavailable", "AlarmStateError"}
@@ -134,6 +182,8 @@ def _raised_codes() -> set[str]:
         and node.args
         and isinstance(node.args[0], ast.Constant)
         and isinstance(node.args[0].value, str)
+        # a code is snake_case; errors that take a message first (StoreError) are not
+        and re.fullmatch(r"[a-z][a-z0-9_]*", node.args[0].value)
     }
 
 

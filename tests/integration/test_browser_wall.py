@@ -68,7 +68,10 @@ async def test_panels_follow_switches_and_play_video(
         running_service(site(tmp_path, rtsp_server)) as svc,
         chromium() as browser,
     ):
-        token = svc.tokens[Role.VIEWER]
+        # a display token of this wall: only such tokens' acks count (issue 10)
+        token = (
+            await svc.runtime.store.create_token("main-display", "viewer", "main")
+        ).secret
         pages = []
         for row in range(2):
             for col in range(2):

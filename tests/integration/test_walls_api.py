@@ -287,3 +287,38 @@ async def test_a_malformed_viewport_closes_the_feed_with_a_reason(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4404
     assert "viewport must be WIDTHxHEIGHT" in closed.value.rcvd.reason
+
+
+@pytest.mark.parametrize(
+    ("panel", "reason"),
+    [
+        ("0,9", "has 3 rows and 4 columns: no panel 0,9"),  # col ≥ cols (index 9 < 12)
+        ("1,-1", "panel must be ROW,COL"),  # was read as panel 3
+        ("3,0", "no panel 3,0"),
+        ("12", "has no panel 12"),
+        ("-1", "panel must be ROW,COL"),
+        ("1,2,3", "panel must be ROW,COL"),
+        ("a,b", "panel must be ROW,COL"),
+        ("9" * 40, "panel must be ROW,COL"),
+    ],
+)
+async def test_a_panel_outside_the_wall_closes_the_feed_with_a_reason(
+    tmp_path: Path, panel: str, reason: str
+) -> None:
+    async with running_service(site(tmp_path)) as svc:
+        query = f"panel={panel}&access_token={svc.tokens[Role.VIEWER]}"
+        url = svc.base_url.replace("http", "ws") + f"/api/v1/walls/main/ws?{query}"
+        async with websockets.connect(url) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, reason in closed.value.rcvd.reason) == (4404, True)
+
+
+async def test_the_last_panel_of_the_wall_is_accepted(tmp_path: Path) -> None:
+    async with running_service(site(tmp_path)) as svc:
+        query = f"panel=2,3&access_token={svc.tokens[Role.VIEWER]}"
+        url = svc.base_url.replace("http", "ws") + f"/api/v1/walls/main/ws?{query}"
+        async with websockets.connect(url) as ws:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert (msg["type"], msg["panel"]) == ("wall_state", 11)

@@ -12,6 +12,7 @@ from typing import cast
 import uvicorn
 from fastapi import FastAPI
 
+from wall.api.server import build_server
 from wall.app import create_app
 from wall.config.settings import Settings
 from wall.platform.auth import Role
@@ -66,14 +67,14 @@ async def running_service(
     tokens = await mint_tokens(settings)
     port = free_port()  # never the configured port: tests run beside other services
     app = create_app(settings, seams)
-    config = uvicorn.Config(
+    server = build_server(
         app,
+        settings,
         host="127.0.0.1",
         port=port,
         log_level="warning",
-        timeout_graceful_shutdown=2,
+        graceful_shutdown_s=2,
     )
-    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(), name="uvicorn under test")
     try:
         async with asyncio.timeout(15):

@@ -1,11 +1,13 @@
 """The HTTP face of authorisation: a FastAPI dependency per permission (O1).
 
 The platform decides who may do what (:mod:`wall.platform.auth`); this
-module only turns its refusals into 401 (with ``WWW-Authenticate``) and 403.
+module only turns its refusals into 401 (with ``WWW-Authenticate``), 403, and
+429 (with ``Retry-After``) for an address that failed too often.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import cast
 
@@ -16,9 +18,19 @@ from wall.platform.auth import (
     Authenticator,
     Permission,
     Principal,
+    TooManyFailures,
     Unauthorized,
     authorize,
 )
+
+
+def throttled(err: TooManyFailures) -> HTTPException:
+    """The 429 answer to a throttled address, with ``Retry-After`` in seconds."""
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=err.message,
+        headers={"Retry-After": str(max(1, math.ceil(err.retry_after_s)))},
+    )
 
 
 def requires(
@@ -39,7 +51,7 @@ def requires(
 
     Returns:
         An async dependency returning the :class:`Principal`; it raises
-        ``HTTPException`` 401 (with ``WWW-Authenticate: Bearer``) or 403.
+        ``HTTPException`` 401 (with ``WWW-Authenticate: Bearer``), 403 or 429.
     """
 
     async def dependency(request: Request) -> Principal:
@@ -48,8 +60,11 @@ def requires(
             principal = await authenticator.authenticate(
                 request.headers.get("authorization"),
                 request.query_params.get("access_token") if query_token else None,
+                client=request.client.host if request.client else None,
             )
             authorize(principal, permission, request.path_params.get(wall_param))
+        except TooManyFailures as err:
+            raise throttled(err) from err
         except Unauthorized as err:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from wall.api.access import requires
 from wall.api.deps import runtime_of
+from wall.api.schemas import STORE_ID_MAX
 from wall.platform.audit import AuditEntry
 from wall.platform.auth import Permission, Principal
 from wall.platform.wire import WireModel, WireTime
@@ -56,7 +57,7 @@ async def audit(
     request: Request,
     _: CanAudit,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=STORE_ID_MAX)] = None,
 ) -> AuditPage:
     """Who did what, when, from what to what, and why (O2)."""
     entries = await runtime_of(request).store.list_audit(

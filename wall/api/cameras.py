@@ -14,6 +14,8 @@ from devices.redaction import mask_url
 from wall.api.access import requires
 from wall.api.deps import camera_or_404, runtime_of
 from wall.api.schemas import WebRtcAnswer, WebRtcOffer
+from wall.live.core.admission import Pool, SessionKind
+from wall.live.sessions import Requester
 from wall.platform.auth import Permission, Principal
 from wall.platform.errors import NotFound
 from wall.platform.health import StreamHealthOut, stream_health
@@ -67,22 +69,30 @@ class CameraListOut(WireModel):
 
 
 class LiveSessionOut(WireModel):
-    """Diagnostics of one open viewer session (no secrets)."""
+    """Diagnostics of one open live session (no secrets)."""
 
     session_id: str
+    kind: SessionKind = Field(description="webrtc (a peer) or mpegts (an HTTP client).")
+    owner: str = Field(description="The name of the token that opened it.")
+    pool: Pool = Field(description="display sessions draw on the reserve.")
     camera_id: str | None = Field(None, description="Set for a camera's stream.")
     stream: str | None = Field(None, description="Set for a camera's stream.")
     source: str | None = Field(None, description="Set for a relayed source (panel).")
-    state: str = Field(description="The WebRTC connection state.")
-    packets_sent: int
-    bytes_sent: int
+    state: str = Field(description="The connection state (new, connecting, connected).")
+    packets_sent: int | None = Field(None, description="WebRTC only.")
+    bytes_sent: int | None = Field(None, description="WebRTC only.")
     dropped_packets: int
 
 
 class LiveSessionsOut(WireModel):
-    """Open viewer sessions."""
+    """Open live sessions: the caller's own, or all for an admin."""
 
     sessions: list[LiveSessionOut]
+
+
+def live_requester(request: Request, who: Principal) -> Requester:
+    """Who asks for a live session: the caller and its client address."""
+    return Requester(who, request.client.host if request.client else "?")
 
 
 def camera_out(camera: Camera) -> CameraOut:
@@ -151,31 +161,39 @@ async def snapshot(
     "/cameras/{camera_id}/webrtc", summary="Start a live view (SDP offer → answer)"
 )
 async def webrtc_offer(
-    request: Request, camera_id: str, offer: WebRtcOffer, _: CanWatch
+    request: Request, camera_id: str, offer: WebRtcOffer, who: CanWatch
 ) -> WebRtcAnswer:
-    """Relay the camera's H.264 to the caller without transcoding."""
+    """Relay the camera's H.264 to the caller without transcoding.
+
+    The session counts toward the caller's token, its address and the
+    service's limits (429 names the limit reached); one that does not
+    connect is closed after ``webrtc.connect_timeout_s``.
+    """
     camera = camera_or_404(request, camera_id)
     tile = None
     if offer.tile_width and offer.tile_height:
         tile = (offer.tile_width, offer.tile_height)
     answer = await runtime_of(request).relay.offer(
-        camera, offer.sdp, offer.stream, tile
+        camera, offer.sdp, offer.stream, tile, requester=live_requester(request, who)
     )
     return WebRtcAnswer(**asdict(answer))
 
 
 @router.delete("/webrtc/{session_id}", status_code=204, summary="End a live view")
-async def webrtc_close(request: Request, session_id: str, _: CanWatch) -> Response:
-    """Hang up a viewer session."""
-    if not await runtime_of(request).relay.close_session(session_id):
+async def webrtc_close(request: Request, session_id: str, who: CanWatch) -> Response:
+    """Hang up a live session: the caller's own, or any for an admin.
+
+    Someone else's session is answered 404, as if it did not exist.
+    """
+    if not await runtime_of(request).relay.close_session(session_id, who):
         raise NotFound("session_not_found", f"no live session {session_id!r}")
     return Response(status_code=204)
 
 
 @router.get("/webrtc", summary="Open live sessions", response_model_exclude_none=True)
-async def webrtc_sessions(request: Request, _: CanView) -> LiveSessionsOut:
-    """Diagnostics of open viewer sessions."""
-    sessions = runtime_of(request).relay.sessions()
+async def webrtc_sessions(request: Request, who: CanView) -> LiveSessionsOut:
+    """Diagnostics of the caller's open live sessions (every one for an admin)."""
+    sessions = runtime_of(request).relay.sessions(visible_to=who)
     return LiveSessionsOut(
         sessions=[LiveSessionOut.model_validate(s) for s in sessions]
     )

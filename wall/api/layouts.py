@@ -12,6 +12,7 @@ from layouts.errors import LayoutIssue, Severity
 from layouts.loader import parse_layout_data
 from wall.api.access import requires
 from wall.api.deps import runtime_of
+from wall.api.handlers import MAX_LISTED
 from wall.platform.auth import Permission, Principal
 from wall.platform.errors import Invalid, Malformed
 from wall.platform.wire import WireModel
@@ -78,13 +79,16 @@ def _issue_json(i: LayoutIssue) -> dict[str, Any]:
 
 
 def _rejected(err: LayoutInvalid) -> LayoutRejected:
-    issues = [_issue_json(i) for i in err.issues]
+    # Only the listed issues are turned into JSON; the handler lists MAX_LISTED.
+    issues = [_issue_json(i) for i in err.issues[:MAX_LISTED]]
     errors = [i for i in err.issues if i.severity is Severity.ERROR]
+    count = len(errors) if err.total == len(err.issues) else err.total
     summary = "; ".join(
         (f"{i.tile_id}: " if i.tile_id else "") + i.message for i in errors[:10]
     )
+    total = err.total if err.total > len(issues) else None
     return LayoutRejected(
-        "layout_invalid", f"{len(errors)} error(s): {summary}", issues
+        "layout_invalid", f"{count} error(s): {summary}", issues, total=total
     )
 
 

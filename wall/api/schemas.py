@@ -9,6 +9,9 @@ from pydantic import Field
 from layouts.content import StreamPref as StreamPreference
 from wall.platform.wire import WireModel
 
+STORE_ID_MAX = 2**63 - 1
+"""The largest row id the store holds (SQLite INTEGER); query bounds use it."""
+
 
 class WebRtcOffer(WireModel):
     """A browser's SDP offer for a live view."""
@@ -41,6 +44,11 @@ class ErrorBody(WireModel):
     error: str
     message: str
     details: list[dict[str, Any]] | None = None
+    total: int | None = Field(
+        None,
+        description="Set when ``details`` is cut short: how many findings there"
+        " were (``details`` lists the first 50).",
+    )
 
 
 class WsSubscribe(WireModel):

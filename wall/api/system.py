@@ -17,9 +17,12 @@ from pydantic import Field, ValidationError
 
 from wall.api.access import requires
 from wall.api.deps import runtime_of
+from wall.api.frames import read_text
 from wall.api.schemas import WsPing, WsSubscribe
 from wall.api.sockets import FeedClosed, accept_authorized, serve_duplex
+from wall.api.walls import sees_wall
 from wall.platform.auth import Permission, Principal, Role
+from wall.platform.event_bus import Event
 from wall.platform.health import HealthOut, Status, overall
 from wall.platform.metrics import render
 from wall.platform.wire import WireModel
@@ -78,21 +81,26 @@ async def events_ws(websocket: WebSocket) -> None:
     """Push events to a client; it chooses topics with a ``subscribe`` message.
 
     Authentication: ``?access_token=`` (browsers cannot set headers on a
-    WebSocket). Each client has its own bounded queue (drop-oldest).
+    WebSocket). Each client has its own bounded queue (drop-oldest). A kiosk
+    (a token bound to a wall) gets no event of another wall. Frames are read
+    by :func:`~wall.api.frames.read_text`: binary, oversize or deeply nested
+    ones close the socket; text that is not JSON gets an ``error`` message.
     """
-    if await accept_authorized(websocket, Permission.VIEW_CAMERAS) is None:
+    principal = await accept_authorized(websocket, Permission.VIEW_CAMERAS)
+    if principal is None:
         return
     runtime = runtime_of(websocket)
     sub = runtime.bus.subscribe(frozenset())
 
     async def sender() -> None:
         while (event := await sub.get()) is not None:
-            await websocket.send_json(event.to_json())
+            if _visible(principal, event):
+                await websocket.send_json(event.to_json())
         raise FeedClosed  # the service is stopping: end the receiver too
 
     async def receiver() -> None:
         while True:
-            raw = await websocket.receive_text()
+            raw = await read_text(websocket)
             try:
                 data = json.loads(raw)
                 if isinstance(data, dict) and data.get("type") == "ping":
@@ -111,6 +119,13 @@ async def events_ws(websocket: WebSocket) -> None:
     await serve_duplex(
         websocket, "ws", sender, receiver, lambda: runtime.bus.unsubscribe(sub)
     )
+
+
+def _visible(principal: Principal, event: Event) -> bool:
+    # an event is wall-scoped when its payload names a wall (``wall.state``);
+    # alarms, camera health and detections are city-wide and reach kiosks too
+    wall_id = event.data.get("wall_id")
+    return not isinstance(wall_id, str) or sees_wall(principal, wall_id)
 
 
 def _short(err: Exception) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -12,13 +13,16 @@ from starlette.requests import HTTPConnection
 from layouts.schema import TileContent
 from wall.api.access import requires
 from wall.api.deps import runtime_of
+from wall.api.frames import read_text
 from wall.api.sockets import FeedClosed, accept_authorized, serve_duplex
-from wall.platform.auth import Permission, Principal
+from wall.platform.auth import AccessDenied, Permission, Principal, authorize
+from wall.platform.errors import NotFound
 from wall.platform.wire import WireModel, WireTime
 from wall.walls.core.wall_state import Transition
-from wall.walls.displays import Display
+from wall.walls.displays import Display, reports_acks
 from wall.walls.render import WallDetail
 from wall.walls.service import WallService
+from wall.walls.settings import WallSettings
 
 router = APIRouter(prefix="/api/v1", tags=["walls"])
 _F = TypeVar("_F", bound=Callable[..., object])
@@ -46,7 +50,8 @@ class DisplayApplied(WireModel):
     """Display → server: a revision is on screen."""
 
     type: str = Field(pattern="^applied$")
-    revision: int = Field(ge=0)
+    # strict: a JSON float (1e18, 3.0) is not a revision
+    revision: int = Field(ge=0, strict=True)
     at: WireTime = Field(description="When it was drawn (the display's clock).")
 
 
@@ -92,9 +97,22 @@ CanSwitch = Annotated[Principal, Depends(requires(Permission.SWITCH_LAYOUTS))]
 CanPush = Annotated[Principal, Depends(requires(Permission.PUSH_TILES))]
 
 
+def sees_wall(principal: Principal, wall_id: str) -> bool:
+    """Whether ``principal`` may see wall ``wall_id`` (a kiosk sees only its own).
+
+    The rule is :func:`~wall.platform.auth.authorize`'s: a token bound to a
+    wall acts on that wall only. Lists and event feeds filter with this.
+    """
+    try:
+        authorize(principal, Permission.VIEW_CAMERAS, wall_id)
+    except AccessDenied:
+        return False
+    return True
+
+
 @router.get("/walls", summary="List walls with their active layouts")
-async def list_walls(request: Request, _: CanView) -> WallList:
-    """Every configured wall."""
+async def list_walls(request: Request, who: CanView) -> WallList:
+    """Every configured wall the caller may see (a kiosk: only its own)."""
     svc = _walls(request)
     return WallList(
         walls=tuple(
@@ -109,6 +127,7 @@ async def list_walls(request: Request, _: CanView) -> WallList:
                 displays=len(svc.observed(w.id)),
             )
             for w in svc.walls.values()
+            if sees_wall(who, w.id)
         )
     )
 
@@ -172,13 +191,33 @@ async def revert(
     return _result(await _walls(request).revert(wall_id, body.cause_ref, who.name))
 
 
-def _panel(value: str | None, cols: int) -> int | None:
+_PANEL = re.compile(r"([0-9]{1,4})(?:,([0-9]{1,4}))?")
+
+
+def _panel(value: str | None, wall: WallSettings) -> int | None:
+    """``ROW,COL`` (from 0) or a row-major index: the panel's index on ``wall``."""
     if value is None or value == "":
         return None
-    row, sep, col = value.partition(",")
-    if not sep:
-        return int(value)
-    return int(row) * cols + int(col)
+    match = _PANEL.fullmatch(value)
+    if match is None:
+        raise NotFound(
+            "panel_not_found",
+            f"panel must be ROW,COL or an index from 0, got {value[:20]!r}",
+        )
+    if match.group(2) is None:
+        index = int(match.group(1))
+    else:
+        row, col = int(match.group(1)), int(match.group(2))
+        if row >= wall.rows or col >= wall.cols:
+            raise NotFound(
+                "panel_not_found",
+                f"wall {wall.id!r} has {wall.rows} rows and {wall.cols} columns:"
+                f" no panel {row},{col}",
+            )
+        index = row * wall.cols + col
+    if index >= wall.rows * wall.cols:
+        raise NotFound("panel_not_found", f"wall {wall.id!r} has no panel {index}")
+    return index
 
 
 def _viewport(value: str | None) -> tuple[int, int] | None:
@@ -203,7 +242,12 @@ async def display_feed(websocket: WebSocket, wall_id: str) -> None:
     full-size panel). Messages: ``wall_state`` (the render) and, after each
     render and at every tour step, one ``tour`` per touring tile with the
     camera it shows now (T6). The display answers ``{"type": "applied", "revision",
-    "at"}`` once it has drawn a revision.
+    "at"}`` once it has drawn a revision; only a display token bound to this
+    wall or an admin may (:func:`~wall.walls.displays.reports_acks`). Other
+    tokens' acks, and acks of a revision the wall has not reached, get an
+    ``error`` message and are ignored. A panel outside the wall, or a
+    malformed panel or viewport, closes the socket with 4404 and the reason;
+    frames that cannot be messages close it as :mod:`wall.api.frames` says.
     """
     runtime = runtime_of(websocket)
     principal = await accept_authorized(
@@ -213,17 +257,20 @@ async def display_feed(websocket: WebSocket, wall_id: str) -> None:
         return
     try:
         wall = runtime.walls.wall(wall_id)
-        panel = _panel(websocket.query_params.get("panel"), wall.cols)
+        panel = _panel(websocket.query_params.get("panel"), wall)
         viewport = _viewport(websocket.query_params.get("viewport"))
         display = runtime.walls.attach_display(wall_id, panel, principal.name, viewport)
-    except Exception as err:  # unknown wall or panel, malformed panel
+    except (NotFound, ValueError) as err:  # unknown wall or panel, bad viewport
         await websocket.close(code=4404, reason=str(err)[:120])
         return
+    display.reports_acks = reports_acks(principal, wall_id)
     await serve_duplex(
         websocket,
         "display",
         lambda: _send_renders(websocket, display),
-        lambda: _read_acks(websocket, display),
+        lambda: _read_acks(
+            websocket, display, lambda: runtime.walls.states[wall_id].revision
+        ),
         lambda: runtime.walls.detach_display(display),
     )
 
@@ -236,15 +283,17 @@ async def _send_renders(websocket: WebSocket, display: Display) -> None:
     raise FeedClosed
 
 
-async def _read_acks(websocket: WebSocket, display: Display) -> None:
+async def _read_acks(
+    websocket: WebSocket, display: Display, revision_now: Callable[[], int]
+) -> None:
+    # an ack that is refused is answered with an error and changes nothing
     while True:
-        raw = await websocket.receive_text()
+        raw = await read_text(websocket)
         try:
             ack = DisplayApplied.model_validate_json(raw)
         except ValidationError as err:
-            await websocket.send_json(
-                {"type": "error", "message": str(err.errors()[0]["msg"])}
-            )
-            continue
-        display.applied_revision = ack.revision
-        display.applied_at = ack.at
+            refusal: str | None = str(err.errors()[0]["msg"])
+        else:
+            refusal = display.record_applied(ack.revision, ack.at, revision_now())
+        if refusal is not None:
+            await websocket.send_json({"type": "error", "message": refusal})

@@ -2,7 +2,7 @@
 
 The SQLite implementation keeps one key-value row per condition in the
 platform store under :class:`ConditionKey`'s namespace, and writes the audit
-line of each change (O2) beside it.
+line of each change (O2) in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import ClassVar, Protocol
 
 from wall.conditions.core import ConditionState, check_name
 from wall.platform.audit import AuditEntry
-from wall.platform.store.protocols import Store
+from wall.platform.store.protocols import AuditedRows
 from wall.platform.wire import JsonValue
 
 __all__ = ["ConditionKey", "ConditionRepository", "SqliteConditionRepository"]
@@ -30,7 +30,11 @@ class ConditionRepository(Protocol):
         ...
 
     async def save(self, state: ConditionState) -> None:
-        """Keep a changed condition and its audit line."""
+        """Keep a changed condition and its audit line, both or neither.
+
+        Raises:
+            StoreError: nothing was kept.
+        """
         ...
 
 
@@ -70,7 +74,7 @@ class SqliteConditionRepository:
         store: The platform store (rows and the audit log).
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: AuditedRows) -> None:
         self.store = store
 
     async def load(self) -> list[ConditionState]:
@@ -84,7 +88,7 @@ class SqliteConditionRepository:
         return states
 
     async def save(self, state: ConditionState) -> None:
-        """Write the row and append the audit line."""
+        """Write the row and append the audit line in one transaction."""
         value: dict[str, JsonValue] = {
             "active": state.active,
             "changed_at": None
@@ -92,14 +96,14 @@ class SqliteConditionRepository:
             else state.changed_at.isoformat(timespec="milliseconds"),
             "changed_by": state.changed_by,
         }
-        await self.store.put_kv(str(ConditionKey(state.name)), value)
-        await self.store.append_audit(
-            AuditEntry(
-                state.changed_by or "system",
-                "detection.condition.set",
-                f"condition:{state.name}",
-                detail={"active": state.active},
-            )
+        entry = AuditEntry(
+            state.changed_by or "system",
+            "detection.condition.set",
+            f"condition:{state.name}",
+            detail={"active": state.active},
+        )
+        await self.store.write_audited(
+            entry, put={str(ConditionKey(state.name)): value}
         )
 
 

@@ -86,13 +86,14 @@ class ConditionsService:
 
         Raises:
             Malformed: For a malformed name.
+            StoreError: It could not be stored; the condition is unchanged.
         """
         try:
             state = changed(name, active, actor, self._wall_clock())
         except ValueError as err:
             raise Malformed("condition_name_malformed", str(err)) from err
+        await self.repository.save(state)  # kept and published once stored
         self._states[name] = state
-        await self.repository.save(state)
         self.bus.emit(
             CONDITION_CHANGED,
             ConditionChanged(

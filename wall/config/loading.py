@@ -1,7 +1,9 @@
 """Reading a YAML config file into :class:`wall.config.settings.Settings`.
 
-Errors name the key path *and* the line of the file, and never echo the
-offending value (it may be a password). The YAML itself is read by
+Errors name the key path *and* the line of the file, are sorted by line, and
+never echo the offending value (it may be a password). Every error comes out
+in one run: field errors and the cross-references of
+:mod:`wall.config.consistency` side by side. The YAML itself is read by
 :func:`layouts.yaml_document.read_yaml`, the project's one YAML reader: the
 same line numbers and the same refusal of duplicate keys as layout files.
 """
@@ -10,23 +12,30 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from layouts.yaml_document import (
+    KeyPath,
     YamlDocument,
     YamlProblem,
     YamlRefused,
     dotted_path,
     read_yaml,
 )
-from wall.config.settings import Settings
+from wall.config.consistency import builtin_layout_ids, check_consistency
+from wall.config.settings import CONSISTENCY_CHECKED, Settings
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# "${" starts a reference; what follows must be a name and "}". Anything
+# else after "${" is a malformed reference, reported rather than kept as text.
+_ENV_REF = re.compile(r"\$\{(?P<body>[^}]*)(?P<close>\}?)")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+ENV_PLACEHOLDER = "placeholder"
+"""What ``${NAME}`` stands for when references are not resolved (``--no-env``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,50 +52,50 @@ class ConfigIssue:
 
 
 class ConfigError(Exception):
-    """A config file that cannot be used; ``issues`` lists every problem."""
+    """A config file that cannot be used; ``issues`` lists every problem by line."""
 
     def __init__(self, source: str, issues: list[ConfigIssue]) -> None:
         self.source = source
-        self.issues = issues
+        self.issues = sorted(issues, key=lambda i: (i.line or 0, i.path))
         super().__init__(
-            f"{source}: {len(issues)} error(s)\n" + "\n".join(map(str, issues))
+            f"{source}: {len(issues)} error(s)\n" + "\n".join(map(str, self.issues))
         )
 
 
-def _expand_env(
-    value: Any,
-    path: tuple[str | int, ...],
-    env: Mapping[str, str],
-    issues: list[ConfigIssue],
-    document: YamlDocument,
-) -> Any:
-    if isinstance(value, str):
+@dataclass(slots=True)
+class _EnvReferences:
+    """Replaces ``${NAME}`` in every string value, noting each problem."""
 
-        def repl(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in env:
-                issues.append(
-                    ConfigIssue(
-                        dotted_path(path),
-                        document.lines.get(path),
-                        f"environment variable {name} is not set",
-                    )
-                )
-                return ""
-            return env[name]
+    env: Mapping[str, str] | None  # None: check the syntax, use the placeholder
+    document: YamlDocument
+    issues: list[ConfigIssue]
 
-        return _ENV_REF.sub(repl, value)
-    if isinstance(value, dict):
-        return {
-            k: _expand_env(v, (*path, k), env, issues, document)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [
-            _expand_env(v, (*path, i), env, issues, document)
-            for i, v in enumerate(value)
-        ]
-    return value
+    def expand(self, value: object, path: KeyPath) -> object:
+        if isinstance(value, str):
+            return _ENV_REF.sub(lambda match: self._value(match, path), value)
+        if isinstance(value, dict):
+            return {k: self.expand(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.expand(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    def _value(self, match: re.Match[str], path: KeyPath) -> str:
+        name = match.group("body")
+        if not match.group("close") or not _ENV_NAME.fullmatch(name):
+            # never quote it: an unbalanced "${" may be part of a password
+            self._note(path, "malformed environment reference: write ${NAME}")
+            return ""
+        if self.env is None:
+            return ENV_PLACEHOLDER
+        if name not in self.env:
+            self._note(path, f"environment variable {name} is not set")
+            return ""
+        return self.env[name]
+
+    def _note(self, path: KeyPath, message: str) -> None:
+        issue = ConfigIssue(dotted_path(path), self.document.line_of(path), message)
+        if issue not in self.issues:
+            self.issues.append(issue)
 
 
 def _yaml_issue(problem: YamlProblem) -> ConfigIssue:
@@ -96,47 +105,88 @@ def _yaml_issue(problem: YamlProblem) -> ConfigIssue:
     return ConfigIssue(dotted_path(problem.path), problem.line, message)
 
 
+def _document(text: str, source: str) -> YamlDocument:
+    try:
+        document = read_yaml(text)
+    except YamlRefused as err:
+        raise ConfigError(source, [_yaml_issue(p) for p in err.problems]) from err
+    if document.data is None:
+        return YamlDocument({}, document.lines)
+    if not isinstance(document.data, dict):
+        raise ConfigError(
+            source, [ConfigIssue("", 1, "the top level must be a mapping")]
+        )
+    return document
+
+
+def _field_issues(err: ValidationError, document: YamlDocument) -> list[ConfigIssue]:
+    issues = []
+    for e in err.errors(include_input=False, include_url=False):
+        path = tuple(e["loc"])
+        message = e["msg"].removeprefix("Value error, ")
+        issues.append(ConfigIssue(dotted_path(path), document.line_of(path), message))
+    return issues
+
+
 def parse_settings(
-    text: str, source: str = "<config>", env: Mapping[str, str] | None = None
+    text: str,
+    source: str = "<config>",
+    env: Mapping[str, str] | None = None,
+    *,
+    resolve_env: bool = True,
+    layout_ids: Collection[str] | None = None,
 ) -> Settings:
-    """Validate YAML ``text`` into settings, collecting every error.
+    """Validate YAML ``text`` into settings, collecting every error in one run.
+
+    Field errors and cross-reference errors (:mod:`wall.config.consistency`:
+    duplicate ids, unknown layouts and cameras, overlapping schedule windows)
+    are reported together, each at the line of its key, sorted by line.
 
     Args:
         text: the YAML document.
         source: a name for messages (usually the file path).
         env: environment for ``${NAME}`` references; ``os.environ`` by default.
+        resolve_env: ``False`` checks each reference's syntax only and puts
+            :data:`ENV_PLACEHOLDER` in its place (``check-config --no-env``).
+        layout_ids: the layouts walls may name; the shipped ones by default.
 
     Raises:
         ConfigError: listing each problem with its key path and line.
     """
-    env = os.environ if env is None else env
-    try:
-        document = read_yaml(text)
-    except YamlRefused as err:
-        raise ConfigError(source, [_yaml_issue(p) for p in err.problems]) from err
-    data = {} if document.data is None else document.data
-    if not isinstance(data, dict):
-        raise ConfigError(
-            source, [ConfigIssue("", 1, "the top level must be a mapping")]
-        )
+    document = _document(text, source)
     issues: list[ConfigIssue] = []
-    data = _expand_env(data, (), env, issues, document)
+    references = _EnvReferences(
+        (os.environ if env is None else env) if resolve_env else None,
+        document,
+        issues,
+    )
+    data = references.expand(document.data, ())
+    assert isinstance(data, dict)  # noqa: S101 - _document returned a mapping
+    # a value with an unset variable is unknown: its field errors would mislead
+    unknown = {issue.path for issue in issues}
     try:
-        settings = Settings.model_validate(data)
+        settings: Settings | None = Settings.model_validate(
+            data, context={CONSISTENCY_CHECKED: True}
+        )
     except ValidationError as err:
-        for e in err.errors(include_input=False, include_url=False):
-            path = tuple(e["loc"])
-            issues.append(
-                ConfigIssue(dotted_path(path), document.line_of(path), e["msg"])
-            )
-        raise ConfigError(source, issues) from None
-    if issues:
+        settings = None
+        issues += [i for i in _field_issues(err, document) if i.path not in unknown]
+    known_layouts = builtin_layout_ids() if layout_ids is None else layout_ids
+    for found in check_consistency(data, known_layouts):
+        line = document.line_of(found.path)
+        issues.append(ConfigIssue(dotted_path(found.path), line, found.message))
+    if settings is None or issues:
         raise ConfigError(source, issues)
     return settings
 
 
-def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    path: Path, env: Mapping[str, str] | None = None, *, resolve_env: bool = True
+) -> Settings:
     """Read and validate a config file (relative paths in it are from the CWD).
+
+    ``resolve_env=False`` leaves ``${NAME}`` references unresolved, as
+    :func:`parse_settings` describes.
 
     Raises:
         ConfigError: on a missing file or any invalid key.
@@ -147,4 +197,4 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             str(path), [ConfigIssue("", None, f"cannot read file: {err.strerror}")]
         ) from err
-    return parse_settings(text, str(path), env)
+    return parse_settings(text, str(path), env, resolve_env=resolve_env)

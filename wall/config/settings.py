@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, model_validator
 
 from devices.cameras.config import CameraConfig, StreamPolicy
 from devices.mqtt.publisher import MqttPublisherConfig
+from layouts.yaml_document import dotted_path
+from wall.api.settings import HttpSettings
+from wall.config.consistency import builtin_layout_ids, check_consistency
 from wall.detection.settings import DetectionSettings
 from wall.live.settings import WebRtcSettings
 from wall.platform.auth import AuthSettings
 from wall.platform.wire import WireModel
 from wall.walls.settings import WallSettings
+
+CONSISTENCY_CHECKED = "consistency_checked"
+"""Validation-context key: the caller has checked cross-references itself."""
 
 
 class ApiSettings(WireModel):
@@ -107,6 +113,9 @@ class Settings(WireModel):
 
     site_name: str = Field("巴中市城市运行指挥中心", description="Shown on pages.")
     api: ApiSettings = ApiSettings()
+    http: HttpSettings = Field(
+        HttpSettings(), description="HTTP limits and security headers."
+    )
     storage: StorageSettings = StorageSettings()
     webrtc: WebRtcSettings = WebRtcSettings()
     auth: AuthSettings = AuthSettings()
@@ -120,23 +129,14 @@ class Settings(WireModel):
     )
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> Settings:
-        for kind, ids in (
-            ("camera", [c.id for c in self.cameras]),
-            ("wall", [w.id for w in self.walls]),
-        ):
-            seen: set[str] = set()
-            for item in ids:
-                if item in seen:
-                    raise ValueError(f"duplicate {kind} id {item!r}")
-                seen.add(item)
-        return self
-
-    @model_validator(mode="after")
-    def _detection_cameras(self) -> Settings:
-        unknown = sorted(set(self.detection.cameras) - {c.id for c in self.cameras})
-        if unknown:
+    def _consistent(self, info: ValidationInfo) -> Settings:
+        # The file loader checks the raw document itself (every error at its
+        # line, even beside field errors); settings built in code are checked here.
+        if info.context is not None and info.context.get(CONSISTENCY_CHECKED):
+            return self
+        found = check_consistency(self.model_dump(), builtin_layout_ids())
+        if found:
             raise ValueError(
-                "detection.cameras: no camera with id " + ", ".join(map(repr, unknown))
+                "; ".join(f"{dotted_path(f.path)}: {f.message}" for f in found)
             )
         return self

@@ -160,6 +160,8 @@ class ZoneSettings(WireModel):
 class CameraDetectionSettings(WireModel):
     """Zones and rule defaults of one analysed camera."""
 
+    # zone ids are unique per camera: wall.config.consistency checks it, beside
+    # every field error, at the line of the duplicate
     zones: tuple[ZoneSettings, ...] = Field((), description="The camera's zones.")
     crowding: CrowdingSettings = Field(
         CrowdingSettings(), description="Crowding rule of its crowd zones."
@@ -167,14 +169,6 @@ class CameraDetectionSettings(WireModel):
     hazards: HazardSettings = Field(
         HazardSettings(), description="Hazard rules of its danger zones."
     )
-
-    @model_validator(mode="after")
-    def _unique_zones(self) -> CameraDetectionSettings:
-        ids = [z.id for z in self.zones]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate zone id(s): {', '.join(dupes)}")
-        return self
 
 
 class MotionGatingSettings(WireModel):

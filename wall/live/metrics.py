@@ -8,6 +8,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from devices.cameras.fleet import CameraFleet
 from devices.cameras.health import StreamState
+from wall.live.core.admission import Limit, Pool, SessionKind
+from wall.live.core.lifetime import ReapReason
 from wall.live.relay import LiveViewRelay
 
 _LABELS = ["camera", "stream"]
@@ -45,7 +47,32 @@ def stream_metrics(fleet: CameraFleet) -> Iterator[Metric]:
 
 
 def relay_metrics(relay: LiveViewRelay) -> Iterator[Metric]:
-    """Open WebRTC viewer sessions."""
-    viewers = GaugeMetricFamily("citywall_live_viewers", "Open WebRTC viewer sessions")
+    """Open live sessions by kind and pool, and the reaped and refused ones."""
+    viewers = GaugeMetricFamily(
+        "citywall_live_viewers", "Open live sessions (WebRTC and MPEG-TS)"
+    )
     viewers.add_metric([], relay.viewer_count)
-    yield viewers
+    sessions = GaugeMetricFamily(
+        "citywall_live_sessions",
+        "Open live sessions by kind (webrtc, mpegts) and pool (viewer, display)",
+        labels=["kind", "pool"],
+    )
+    counts = relay.counts()
+    for kind in SessionKind:
+        for pool in Pool:
+            sessions.add_metric([kind.value, pool.value], counts[(kind, pool.value)])
+    reaped = CounterMetricFamily(
+        "citywall_live_sessions_reaped",
+        "Sessions the relay closed itself: never connected, failed, or silent",
+        labels=["reason"],
+    )
+    for reason in (r for r in ReapReason if r is not ReapReason.CLOSED):
+        reaped.add_metric([reason.value], relay.reaped[reason])
+    refused = CounterMetricFamily(
+        "citywall_live_sessions_refused",
+        "Sessions refused at a limit (token, address, viewers, global)",
+        labels=["limit"],
+    )
+    for limit in Limit:
+        refused.add_metric([limit.value], relay.refused[limit])
+    yield from (viewers, sessions, reaped, refused)

@@ -14,121 +14,98 @@ aiortc sends pre-encoded packets when a track's ``recv()`` returns an
 
 Any :class:`PacketSource` (a camera stream, a composed panel) can be relayed:
 :meth:`LiveViewRelay.offer` picks a camera's stream, :meth:`offer_source`
-takes a source as it is.
+takes a source as it is, :meth:`open_stream` admits an MPEG-TS client. All
+three are live sessions in one accounting (:mod:`wall.live.core.admission`);
+the relay's reaper closes the ones that never connect, fail or go silent
+(:mod:`wall.live.core.lifetime`), releasing their camera reader or compositor.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 
-from aiortc import (
-    RTCConfiguration,
-    RTCIceServer,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
+from aiortc import RTCSessionDescription as Description
 
-from devices.cameras.camera import Camera, CameraStream
-from devices.cameras.config import StreamRole
-from devices.cameras.packets import VideoCodec
+from devices.cameras.camera import Camera
 from devices.cameras.subscriber import PacketSubscriber
 from layouts.content import StreamPref as StreamPreference
-from layouts.streams import choose_stream
+from wall.live.camera_views import open_h264
+from wall.live.camera_views import stream_role as stream_role  # re-exported
 from wall.live.codecs import (
     allow_loopback_candidates,
     allow_rsa_dtls_peers,
     h264_preferences,
 )
+from wall.live.core.admission import Holder, Limit, Limits, SessionKind, admit
+from wall.live.core.lifetime import Bounds, ReapReason, verdict
+from wall.live.errors import BadOffer, LiveViewError, TooManyViewers, check_offer
+from wall.live.sessions import (
+    SERVICE,
+    LiveAnswer,
+    LiveSession,
+    Requester,
+    SourceAnswer,
+    may_manage,
+    owner_key,
+    watch_peer,
+)
 from wall.live.settings import WebRtcSettings
 from wall.live.track import PacketSource, RelayTrack
-from wall.platform.errors import (
-    Busy,
-    Malformed,
-    ServiceError,
-    Unavailable,
-    Unsupported,
-)
+from wall.platform.auth import Principal
+from wall.platform.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
-
-class LiveViewError(Unavailable):
-    """A live view that cannot be started now (no picture, shutting down)."""
-
-
-class UnsupportedCodec(Unsupported):
-    """Neither the camera nor the browser can carry H.264 for this view."""
-
-
-class TooManyViewers(Busy):
-    """The viewer limit is reached."""
-
-
-class BadOffer(Malformed):
-    """The browser's SDP offer could not be negotiated."""
-
-
-@dataclass(frozen=True, slots=True)
-class LiveAnswer:
-    """The SDP answer of a live view and what was chosen."""
-
-    sdp: str
-    camera_id: str
-    stream: str
-    codec: str
-    session_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class SourceAnswer:
-    """The SDP answer of a relayed :class:`PacketSource` (e.g. a composed panel)."""
-
-    sdp: str
-    label: str
-    codec: str
-    session_id: str
-
-
-def stream_role(
-    camera: Camera,
-    preference: StreamPreference = StreamPreference.AUTO,
-    tile_wh: tuple[int, int] | None = None,
-) -> StreamRole:
-    """The stream a viewer of ``camera`` gets for a tile (behaviour S4).
-
-    Uses the sub stream's measured resolution once it has been opened.
-    """
-    has_sub = StreamRole.SUB in camera.streams
-    sub_info = camera.streams[StreamRole.SUB].info if has_sub else None
-    wh = sub_info.resolution_wh if sub_info else None
-    return StreamRole(choose_stream(preference, has_sub, tile_wh, wh))
+CLOSE_TIMEOUT_S = 2.0
+"""Bound on closing one peer (aiortc's close sends DTLS close_notify)."""
 
 
 class LiveViewRelay:
-    """Owns every WebRTC viewer session; one async component.
+    """Owns every live session; one async component with one reaper task.
 
     Args:
-        settings: ICE servers and the viewer limit.
+        settings: ICE servers, the session limits and the lifetime bounds.
         first_keyframe_timeout_s: how long an offer waits for the camera's
             stream to deliver a keyframe when it was not already pulled.
+        clock: monotonic seconds (tests may pass their own).
     """
 
     def __init__(
-        self, settings: WebRtcSettings, first_keyframe_timeout_s: float = 6.0
+        self,
+        settings: WebRtcSettings,
+        first_keyframe_timeout_s: float = 6.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.first_keyframe_timeout_s = first_keyframe_timeout_s
-        # session id -> (peer, track, what it shows for diagnostics)
-        self._peers: dict[
-            str, tuple[RTCPeerConnection, RelayTrack, dict[str, object]]
-        ] = {}
+        s = settings
+        self.limits = Limits(
+            s.max_viewers, s.max_per_token, s.max_per_address, s.reserved_for_displays
+        )
+        self.bounds = Bounds(settings.connect_timeout_s, settings.silent_after_s)
+        self.reaped: Counter[ReapReason] = Counter()
+        self.refused: Counter[Limit] = Counter()
+        self._clock = clock
+        self._sessions: dict[str, LiveSession] = {}
+        self._pending: dict[str, Holder] = {}  # admitted, still negotiating
+        self._wake = asyncio.Event()
+        self._stack = AsyncExitStack()
+        self._reaper: asyncio.Task[None] | None = None
         self._closing = False
         allow_loopback_candidates()
         allow_rsa_dtls_peers()
 
     async def __aenter__(self) -> LiveViewRelay:
+        group = await self._stack.enter_async_context(asyncio.TaskGroup())
+        self._reaper = group.create_task(self._reap(), name="live relay reaper")
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -136,37 +113,34 @@ class LiveViewRelay:
 
     @property
     def viewer_count(self) -> int:
-        """Open viewer sessions."""
-        return len(self._peers)
+        """Open live sessions (WebRTC and MPEG-TS)."""
+        return len(self._sessions)
 
-    def sessions(self) -> list[dict[str, object]]:
-        """Diagnostics of each session (no secrets)."""
+    def counts(self) -> Counter[tuple[SessionKind, str]]:
+        """Open sessions by (kind, pool name)."""
+        return Counter((s.kind, s.holder.pool.value) for s in self._sessions.values())
+
+    def sessions(self, visible_to: Principal | None = None) -> list[dict[str, object]]:
+        """Diagnostics of each session; only ``visible_to``'s own unless an admin."""
         return [
-            {
-                "session_id": sid,
-                **shows,
-                "state": pc.connectionState,
-                "packets_sent": track.packets_sent,
-                "bytes_sent": track.bytes_sent,
-                "dropped_packets": track.subscriber.dropped_packets,
-            }
-            for sid, (pc, track, shows) in self._peers.items()
+            s.describe()
+            for s in self._sessions.values()
+            if visible_to is None or may_manage(visible_to, s.holder)
         ]
 
-    async def _open_stream(
-        self, camera: Camera, role: StreamRole
-    ) -> tuple[CameraStream, PacketSubscriber]:
-        stream = camera.stream(role)
-        sub = stream.subscribe(name=f"viewer {camera.id}")
-        if not await stream.wait_keyframe(self.first_keyframe_timeout_s):
-            stream.unsubscribe(sub)
-            health = stream.health()
-            reason = health.reason.value if health.reason else health.state.value
-            raise LiveViewError(
-                f"camera_{health.state.value}",
-                f"camera {camera.id} has no picture ({reason})",
-            )
-        return stream, sub
+    # ---- opening ----------------------------------------------------------------
+    def _admit(self, requester: Requester | None) -> tuple[str, Holder]:
+        if self._closing:
+            raise LiveViewError("shutting_down", "the service is stopping")
+        holder = SERVICE if requester is None else requester.holder
+        held = [*(s.holder for s in self._sessions.values()), *self._pending.values()]
+        refusal = admit(self.limits, held, holder)
+        if refusal is not None:
+            self.refused[refusal.limit] += 1
+            raise TooManyViewers(refusal.code, refusal.message)
+        session_id = uuid.uuid4().hex[:12]
+        self._pending[session_id] = holder
+        return session_id, holder
 
     async def offer(
         self,
@@ -174,41 +148,41 @@ class LiveViewRelay:
         sdp: str,
         preference: StreamPreference = StreamPreference.AUTO,
         tile_wh: tuple[int, int] | None = None,
+        *,
+        requester: Requester | None = None,
     ) -> LiveAnswer:
         """Answer a browser's SDP offer with a relay of the camera.
 
+        ``requester`` None is the service itself (capped only globally).
+
         Raises:
-            LiveViewError: no picture. UnsupportedCodec: no H.264 on either side.
-            TooManyViewers: the viewer limit is reached.
+            BadOffer, UnsupportedCodec: the offer (or the camera) cannot carry
+            H.264. LiveViewError: no picture. TooManyViewers: a limit, named.
         """
-        self._check_capacity()
-        role = stream_role(camera, preference, tile_wh)
-        stream, sub = await self._open_stream(camera, role)
-        info = stream.info
-        if info is None or info.codec is not VideoCodec.H264:
-            stream.unsubscribe(sub)
-            other = StreamRole.SUB if role is StreamRole.MAIN else StreamRole.MAIN
-            if other not in camera.streams:
-                raise UnsupportedCodec(
-                    "unsupported_codec", self._codec_message(camera, info)
-                )
-            stream, sub = await self._open_stream(camera, other)
-            info = stream.info
-            if info is None or info.codec is not VideoCodec.H264:
-                stream.unsubscribe(sub)
-                raise UnsupportedCodec(
-                    "unsupported_codec", self._codec_message(camera, info)
-                )
-        role_name = stream.key.role.value
-        shows: dict[str, object] = {"camera_id": camera.id, "stream": role_name}
-        answer_sdp, codec, session_id = await self._negotiate(
-            stream, sub, sdp, info.profile_level_id, shows
-        )
+        check_offer(sdp)
+        session_id, holder = self._admit(requester)
+        try:
+            role = stream_role(camera, preference, tile_wh)
+            stream, sub, pli = await open_h264(
+                camera, role, self.first_keyframe_timeout_s
+            )
+            role_name = stream.key.role.value
+            shows: dict[str, object] = {"camera_id": camera.id, "stream": role_name}
+            session = self._session(session_id, holder, requester, stream, sub, shows)
+            answer_sdp, codec = await self._negotiate(session, sdp, pli)
+        finally:
+            self._pending.pop(session_id, None)
         log.info("camera[%s] viewer %s via %s", camera.id, session_id, role_name)
         return LiveAnswer(answer_sdp, camera.id, role_name, codec, session_id)
 
     async def offer_source(
-        self, source: PacketSource, sdp: str, profile_level_id: str | None, label: str
+        self,
+        source: PacketSource,
+        sdp: str,
+        profile_level_id: str | None,
+        label: str,
+        *,
+        requester: Requester | None = None,
     ) -> SourceAnswer:
         """Answer a browser's SDP offer with a relay of any packet source.
 
@@ -219,114 +193,191 @@ class LiveViewRelay:
             profile_level_id: the source's H.264 ``profile-level-id``, for
                 the answer's codec preferences.
             label: names the source in logs and :meth:`sessions`.
+            requester: who asks; None is the service itself.
 
         Raises:
             LiveViewError: shutting down. TooManyViewers, BadOffer: as named.
         """
-        self._check_capacity()
-        sub = source.subscribe(name=f"viewer {label}")
-        answer_sdp, codec, session_id = await self._negotiate(
-            source, sub, sdp, profile_level_id, {"source": label}
-        )
+        check_offer(sdp)
+        session_id, holder = self._admit(requester)
+        try:
+            sub = source.subscribe(name=f"viewer {label}")
+            shows: dict[str, object] = {"source": label}
+            session = self._session(session_id, holder, requester, source, sub, shows)
+            answer_sdp, codec = await self._negotiate(session, sdp, profile_level_id)
+        finally:
+            self._pending.pop(session_id, None)
         log.info("source[%s] viewer %s", label, session_id)
         return SourceAnswer(answer_sdp, label, codec, session_id)
 
-    def _check_capacity(self) -> None:
-        if self._closing:
-            raise LiveViewError("shutting_down", "the service is stopping")
-        if len(self._peers) >= self.settings.max_viewers:
-            raise TooManyViewers("too_many_viewers", "viewer limit reached")
+    def open_stream(
+        self, source: PacketSource, label: str, requester: Requester | None = None
+    ) -> LiveSession:
+        """Admit an MPEG-TS client of ``source``; its subscriber is the session's.
 
-    @staticmethod
-    def _codec_message(camera: Camera, info: object) -> str:
-        codec = getattr(info, "codec_name", "unknown")
-        return (
-            f"camera {camera.id} sends {codec}; browsers need H.264 "
-            "(configure an H.264 sub stream for this camera)"
-        )
+        The caller marks it with :meth:`stream_started` when its response
+        starts and ends it with :meth:`end_stream`; one never started within
+        the connect bound is reaped.
 
-    async def _negotiate(
+        Raises:
+            LiveViewError: shutting down. TooManyViewers: a limit, named.
+        """
+        session_id, holder = self._admit(requester)
+        self._pending.pop(session_id)
+        sub = source.subscribe(name=f"mpegts {label}")
+        shows: dict[str, object] = {"source": label}
+        session = self._session(session_id, holder, requester, source, sub, shows)
+        session.kind = SessionKind.MPEGTS  # its lifetime: started, then write timeout
+        self._sessions[session_id] = session
+        log.info("source[%s] mpegts client %s", label, session_id)
+        return session
+
+    def stream_started(self, session_id: str) -> None:
+        """The MPEG-TS response of the session has started."""
+        if (session := self._sessions.get(session_id)) is not None:
+            session.started = True
+
+    def end_stream(self, session_id: str) -> None:
+        """The MPEG-TS client left or was dropped: release its subscriber."""
+        if (session := self._sessions.pop(session_id, None)) is not None:
+            session.source.unsubscribe(session.subscriber)
+
+    def _session(
         self,
+        session_id: str,
+        holder: Holder,
+        requester: Requester | None,
         source: PacketSource,
         sub: PacketSubscriber,
-        sdp: str,
-        profile_level_id: str | None,
         shows: dict[str, object],
-    ) -> tuple[str, str, str]:
-        """Set up the peer; returns (answer SDP, codec, session id).
+    ) -> LiveSession:
+        owner = "service" if requester is None else requester.principal.name
+        return LiveSession(
+            session_id, SessionKind.WEBRTC, holder, owner, shows, self._clock(),
+            source, sub,
+        )  # fmt: skip
 
-        On failure the subscriber is released (by the track or here).
-        """
-        try:
-            pc, track, session_id = self._open_peer(source, sub, shows)
-            return await self._answer(pc, track, session_id, sdp, profile_level_id)
-        except ServiceError:
-            raise
-        except Exception as err:
-            source.unsubscribe(sub)
-            raise BadOffer("bad_offer", f"cannot negotiate: {err}") from err
-
-    def _open_peer(
-        self, source: PacketSource, sub: PacketSubscriber, shows: dict[str, object]
-    ) -> tuple[RTCPeerConnection, RelayTrack, str]:
+    async def _negotiate(
+        self, session: LiveSession, sdp: str, profile_level_id: str | None
+    ) -> tuple[str, str]:
+        """Answer the offer; returns (answer SDP, codec). On failure all is released."""
         ice = [
             RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
             for s in self.settings.ice_servers
         ]
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=ice))
-        track = RelayTrack(source, sub)
-        session_id = uuid.uuid4().hex[:12]
-        self._peers[session_id] = (pc, track, shows)
-
-        @pc.on("connectionstatechange")
-        async def _on_state() -> None:
-            if pc.connectionState in ("failed", "closed"):
-                await self._close_session(session_id)
-
-        return pc, track, session_id
-
-    async def _answer(
-        self,
-        pc: RTCPeerConnection,
-        track: RelayTrack,
-        session_id: str,
-        sdp: str,
-        profile_level_id: str | None,
-    ) -> tuple[str, str, str]:
+        session.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=ice))
+        session.track = track = RelayTrack(session.source, session.subscriber)
+        self._sessions[session.session_id] = session
+        self._pending.pop(session.session_id, None)
+        pc.on("connectionstatechange", self._wake.set)
+        answered = False
         try:
             transceiver = pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(h264_preferences(profile_level_id))
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
-            answer = await pc.createAnswer()
-            await pc.setLocalDescription(answer)
-        except BaseException:
-            await self._close_session(session_id)
+            watch_peer(transceiver, lambda: self._heard(session))
+            await pc.setRemoteDescription(Description(sdp=sdp, type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+            answered = True
+        except ServiceError:
             raise
-        codec = next(
-            (c for c in transceiver._codecs if c.mimeType == "video/H264"), None
-        )
-        if codec is None:  # pragma: no cover - preferences hold only H.264
-            await self._close_session(session_id)
-            raise UnsupportedCodec("unsupported_codec", "the browser offered no H.264")
+        except Exception as err:
+            log.info("offer %s not negotiated: %r", session.session_id, err)
+            raise BadOffer("bad_offer", "the offer could not be negotiated") from err
+        finally:
+            if not answered:
+                await self._close(session.session_id)
+        session.opened_s = self._clock()  # the connect bound runs from the answer
+        codec = next(c for c in transceiver._codecs if c.mimeType == "video/H264")
         profile = codec.parameters.get("profile-level-id", "?")
-        return pc.localDescription.sdp, f"H264/{profile}", session_id
+        return pc.localDescription.sdp, f"H264/{profile}"
 
-    async def _close_session(self, session_id: str) -> None:
-        entry = self._peers.pop(session_id, None)
-        if entry is None:
+    def _heard(self, session: LiveSession) -> None:
+        session.heard_s = self._clock()
+
+    # ---- closing ----------------------------------------------------------------
+    async def _reap(self) -> None:
+        tick_s = min(
+            1.0, max(0.05, min(self.bounds.connect_s, self.bounds.silent_s) / 5)
+        )
+        while True:
+            try:
+                await self.sweep()
+            except Exception:  # a reaper that died would leave sessions for ever
+                log.exception("live relay sweep failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(tick_s):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    async def sweep(self) -> None:
+        """Close every session the lifetime rules condemn now (the reaper's tick)."""
+        now = self._clock()
+        doomed: list[tuple[str, ReapReason]] = []
+        for session in self._sessions.values():
+            if session.heard_s is None and session.state == "connected":
+                session.heard_s = now  # the silence bound runs from here
+            reason = verdict(self.bounds, session.observed(), now)
+            if reason is not None:
+                doomed.append((session.session_id, reason))
+        for session_id, reason in doomed:
+            if reason is not ReapReason.CLOSED:
+                self.reaped[reason] += 1
+                log.info("live session %s closed: %s", session_id, reason.value)
+        await asyncio.gather(*(self._close(sid) for sid, _ in doomed))
+
+    async def _close(self, session_id: str) -> None:
+        self._pending.pop(session_id, None)
+        session = self._sessions.pop(session_id, None)
+        if session is None:
             return
-        pc, track, _ = entry
-        track.stop()
-        await pc.close()
+        if session.track is not None:
+            session.track.stop()  # releases the subscriber
+        session.source.unsubscribe(session.subscriber)
+        if session.pc is not None:
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await session.pc.close()
+            except TimeoutError:
+                log.warning("live session %s: peer did not close in time", session_id)
 
-    async def close_session(self, session_id: str) -> bool:
-        """Hang up one viewer; False if it did not exist."""
-        exists = session_id in self._peers
-        await self._close_session(session_id)
-        return exists
+    async def close_session(
+        self, session_id: str, on_behalf_of: Principal | None = None
+    ) -> bool:
+        """Hang up one session; False if it does not exist for ``on_behalf_of``.
+
+        A session of someone else is "not there" for a caller who is not an
+        admin, so its existence does not leak.
+        """
+        session = self._sessions.get(session_id)
+        if session is None or (
+            on_behalf_of is not None and not may_manage(on_behalf_of, session.holder)
+        ):
+            return False
+        await self._close(session_id)
+        return True
+
+    async def close_for_token(self, token_id: int) -> int:
+        """Hang up every session of a stored token at once; returns how many.
+
+        For token revocation: WebRTC peers are closed, MPEG-TS clients'
+        streams end.
+        """
+        return await self._close_where(f"token:{token_id}")
+
+    async def close_for_principal(self, principal: Principal) -> int:
+        """Hang up every session of ``principal`` (by token id, else by name)."""
+        return await self._close_where(owner_key(principal))
+
+    async def _close_where(self, key: str) -> int:
+        ids = [sid for sid, s in self._sessions.items() if s.holder.key == key]
+        await asyncio.gather(*(self._close(sid) for sid in ids))
+        return len(ids)
 
     async def aclose(self) -> None:
-        """Close every peer connection (idempotent)."""
+        """Close every session and stop the reaper (idempotent)."""
         self._closing = True
-        for session_id in list(self._peers):
-            await self._close_session(session_id)
+        await asyncio.gather(*(self._close(sid) for sid in list(self._sessions)))
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
+        await self._stack.aclose()

@@ -1,7 +1,9 @@
 """The append-only audit log (O2): its entries and its repository protocol.
 
 The SQLite implementation is :class:`wall.platform.store.sqlite.audit.SqliteAuditLog`;
-triggers in the schema refuse any update or delete of a written entry.
+triggers in the schema refuse any update, delete or replace of a written
+entry, and each entry carries the hash of the one before it
+(:mod:`wall.platform.store.audit_chain`; ``citywall audit verify``).
 """
 
 from __future__ import annotations

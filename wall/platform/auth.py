@@ -3,9 +3,11 @@
 One roles model for the whole service: :data:`ROLE_PERMISSIONS` says what a
 role may do, :class:`Authenticator` turns a bearer token into a
 :class:`Principal`, and :func:`authorize` checks one permission, optionally on
-one wall. :func:`requires` is the thin FastAPI glue.
+one wall. The HTTP glue is :func:`wall.api.access.requires`.
 
-Error messages say what is missing or wrong but never echo a token.
+Failed authentications are logged with the client address and throttled per
+address (:class:`~wall.platform.throttle.FailureThrottle`). Error messages
+and logs say what is missing or wrong but never echo a token.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-from pydantic import Field
-
+from wall.platform.auth_settings import AuthSettings as AuthSettings
 from wall.platform.clock import utc_now
-from wall.platform.tokens import TokenRepository
-from wall.platform.wire import WireModel
+from wall.platform.throttle import FailureThrottle
+from wall.platform.token_usage import TokenUsage
+from wall.platform.tokens import TokenLookup
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,28 @@ class AuthError(Exception):
 
 class Unauthorized(AuthError):
     """No usable credentials (the API answers 401)."""
+
+
+class MissingCredentials(Unauthorized):
+    """Nothing was presented: not a guess, so not counted by the throttle."""
+
+
+class TooManyFailures(Unauthorized):
+    """The client address failed too often; refused unchecked (the API answers 429).
+
+    A subclass of :class:`Unauthorized`, so code that knows only that one
+    still refuses the request.
+
+    Attributes:
+        retry_after_s: Seconds until the address may try again.
+    """
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(
+            "too many failed authentications from this address;"
+            f" retry in {retry_after_s:.0f} s"
+        )
+        self.retry_after_s = retry_after_s
 
 
 class AccessDenied(AuthError):
@@ -186,15 +210,6 @@ def authorize(
         raise AccessDenied(message, permission, wall_id)
 
 
-class AuthSettings(WireModel):
-    """Authentication."""
-
-    admin_token_env: str | None = Field(
-        "CITYWALL_ADMIN_TOKEN",
-        description="Env variable whose value, if set, is accepted as an admin token.",
-    )
-
-
 def bootstrap_secret_from_env(
     settings: AuthSettings, environ: Mapping[str, str] | None = None
 ) -> str | None:
@@ -230,9 +245,8 @@ def _bearer(authorization_header: str | None, query_token: str | None) -> str:
     elif query_token is not None and query_token.strip():
         token = query_token.strip()
     else:
-        raise Unauthorized(
-            "missing credentials: send 'Authorization: Bearer <token>' "
-            "or the access_token query parameter"
+        raise MissingCredentials(
+            "missing credentials: send 'Authorization: Bearer <token>'"
         )
     if len(token) > MAX_TOKEN_LENGTH or any(ch.isspace() for ch in token):
         raise Unauthorized("malformed bearer token")
@@ -243,13 +257,14 @@ class Authenticator:
     """Turns bearer tokens into principals.
 
     Args:
-        store: Where issued tokens live (any token repository).
+        store: Where issued tokens are looked up.
         bootstrap_admin_secret: Extra admin secret from the environment (see
             :func:`bootstrap_secret_from_env`); its principal is
             ``"bootstrap-admin"``.
-        now: UTC clock, used to throttle ``last_used_at`` writes.
-        touch_interval_s: Minimum seconds between ``last_used_at`` updates
-            of one token, so every request is not a database write.
+        now: UTC clock: expiry and last-used times.
+        usage: Where last-used times are noted for batched writes; ``None``
+            keeps none.
+        throttle: Counts failures per client address; ``None`` throttles none.
 
     Raises:
         ValueError: If the bootstrap secret is shorter than 16 characters.
@@ -257,11 +272,12 @@ class Authenticator:
 
     def __init__(
         self,
-        store: TokenRepository,
+        store: TokenLookup,
         bootstrap_admin_secret: str | None = None,
         *,
         now: Callable[[], datetime] = utc_now,
-        touch_interval_s: float = 60.0,
+        usage: TokenUsage | None = None,
+        throttle: FailureThrottle | None = None,
     ) -> None:
         if bootstrap_admin_secret is not None and (
             len(bootstrap_admin_secret) < MIN_BOOTSTRAP_SECRET_LENGTH
@@ -273,31 +289,65 @@ class Authenticator:
         self._store = store
         self._bootstrap = bootstrap_admin_secret
         self._now = now
-        self._touch_interval = timedelta(seconds=touch_interval_s)
+        self._usage = usage
+        self._throttle = throttle
         if bootstrap_admin_secret is not None:
             logger.warning(
                 "auth: bootstrap admin token from the environment is enabled"
             )
 
     async def authenticate(
-        self, authorization_header: str | None, query_token: str | None = None
+        self,
+        authorization_header: str | None,
+        query_token: str | None = None,
+        *,
+        client: str | None = None,
     ) -> Principal:
         """Authenticate a request.
 
         The header wins when both are given; ``query_token`` is for WebSocket
-        and browser pages that cannot set headers.
+        and player URLs that cannot set headers. A presented credential that
+        fails counts against ``client``; an address over the limit is refused
+        before its credential is even looked at, so it learns nothing.
 
         Args:
             authorization_header: Raw ``Authorization`` header value, if any.
             query_token: Token from the ``access_token`` query parameter.
+            client: The client's address (``request.client.host``); ``None``
+                (unknown) is logged but not throttled.
 
         Returns:
             The caller.
 
         Raises:
+            TooManyFailures: If ``client`` is throttled.
             Unauthorized: If credentials are missing, malformed, unknown,
-                revoked or carry an unknown role.
+                revoked, expired or carry an unknown role.
         """
+        if self._throttle is not None and client is not None:
+            retry_after_s = self._throttle.retry_after_s(client)
+            if retry_after_s is not None:
+                raise TooManyFailures(retry_after_s)
+        try:
+            return await self._principal(authorization_header, query_token)
+        except MissingCredentials:
+            raise
+        except Unauthorized as err:
+            self._failed(client, err)
+            raise
+
+    def _failed(self, client: str | None, err: Unauthorized) -> None:
+        # the message names what is wrong, never the credential itself
+        logger.warning(
+            "auth: refused credentials from %s: %s", client or "unknown", err.message
+        )
+        throttle = self._throttle
+        if throttle is not None and client is not None and throttle.fail(client):
+            logger.warning("auth: %s throttled after repeated failures", client)
+
+    async def _principal(
+        self, authorization_header: str | None, query_token: str | None
+    ) -> Principal:
         token = _bearer(authorization_header, query_token)
         if self._bootstrap is not None and hmac.compare_digest(
             token.encode("utf-8"), self._bootstrap.encode("utf-8")
@@ -306,14 +356,16 @@ class Authenticator:
         record = await self._store.find_token(token)
         if record is None:
             raise Unauthorized("invalid or revoked token")
+        now = self._now()
+        if record.expired(now):
+            raise Unauthorized("token expired")
         try:
             role = Role(record.role)
         except ValueError:
             logger.warning("auth: token %d has unknown role %r", record.id, record.role)
             raise Unauthorized("token has an unknown role") from None
-        last = record.last_used_at
-        if last is None or self._now() - last >= self._touch_interval:
-            await self._store.touch_token(record.id)
+        if self._usage is not None:
+            self._usage.used(record.id, now)
         return Principal(
             token_id=record.id, name=record.name, role=role, wall_id=record.wall_id
         )

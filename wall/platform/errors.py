@@ -18,15 +18,23 @@ class ServiceError(Exception):
         code: machine-readable reason (``"layout_in_use"``…); pages translate it.
         message: for people, English; never carries a secret.
         details: a list of structured findings (e.g. every layout issue).
+        total: how many findings there were, when ``details`` lists only the
+            first ones; ``None`` when it lists them all.
     """
 
     def __init__(
-        self, code: str, message: str, details: list[dict[str, Any]] | None = None
+        self,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        *,
+        total: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details
+        self.total = total
 
 
 class NotFound(ServiceError):

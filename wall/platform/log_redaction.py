@@ -30,9 +30,29 @@ class SecretRedactingFactory:
         except (TypeError, ValueError):  # a malformed call: leave it to logging
             return record
         masked = mask_text(message)
-        if masked != message:
+        if masked != message and not _mask_arguments(record):
             record.msg, record.args = masked, None
         return record
+
+
+def _mask_arguments(record: logging.LogRecord) -> bool:
+    """Mask each argument in place; ``False`` if that leaves a secret.
+
+    Formatters that read ``record.args`` (uvicorn's access log unpacks its
+    five) keep working when the arguments keep their shape.
+    """
+    if not isinstance(record.args, tuple) or not isinstance(record.msg, str):
+        return False
+    masked_args = tuple(mask_text(a) if isinstance(a, str) else a for a in record.args)
+    masked_msg = mask_text(record.msg)
+    try:
+        candidate = masked_msg % masked_args if masked_args else masked_msg
+    except (TypeError, ValueError):
+        return False
+    if mask_text(candidate) != candidate:  # a secret split across arguments
+        return False
+    record.msg, record.args = masked_msg, masked_args
+    return True
 
 
 def install() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from wall.platform.auth import Principal, Role
 from wall.walls.render import DisplayObserved, TourMessage, WallRender, WallStateMessage
 
 FeedMessage = WallStateMessage | TourMessage
@@ -30,6 +31,7 @@ class Display:
     principal: str
     connected_at: datetime
     scale: float = 1.0
+    reports_acks: bool = False
     applied_revision: int | None = None
     applied_at: datetime | None = None
     _latest: WallRender | None = None
@@ -69,9 +71,53 @@ class Display:
         tile_id = next(iter(self._tours))
         return self._tours.pop(tile_id)
 
+    def record_applied(
+        self, revision: int, at: datetime, wall_revision: int
+    ) -> str | None:
+        """Take the display's word that ``revision`` is on screen.
+
+        Args:
+            revision: The revision it says it drew.
+            at: When it drew it (its own clock).
+            wall_revision: The wall's revision now; nothing above it exists.
+
+        Returns:
+            None once recorded, else why the ack is refused (and ignored).
+        """
+        if not self.reports_acks:
+            return (
+                f"only a display token bound to wall {self.wall_id!r}"
+                " or an admin may report applied revisions"
+            )
+        if revision > wall_revision:
+            return (
+                f"revision {revision} is ahead of wall {self.wall_id!r}"
+                f" (revision {wall_revision})"
+            )
+        self.applied_revision = revision
+        self.applied_at = at
+        return None
+
     def observed(self) -> DisplayObserved:
         """What this display has applied."""
         return DisplayObserved.model_validate(self, from_attributes=True)
+
+
+def reports_acks(principal: Principal, wall_id: str) -> bool:
+    """Whether ``principal``'s displays of ``wall_id`` may report what they applied.
+
+    A display token bound to that wall may, and so may an admin (setting a
+    wall up); any other token may watch the feed, but its acks are refused.
+    What displays applied is the wall's ground truth in the console and in
+    the switch-latency figures, so a viewer's page must not claim a revision.
+
+    Examples:
+        >>> reports_acks(Principal(1, "main-display", Role.VIEWER, "main"), "main")
+        True
+        >>> reports_acks(Principal(2, "a-viewer", Role.VIEWER), "main")
+        False
+    """
+    return principal.wall_id == wall_id or principal.role is Role.ADMIN
 
 
 Render = Callable[[str, float], WallRender]

@@ -22,7 +22,7 @@ from layouts.errors import LayoutIssue, Severity
 from wall.platform.audit import AuditEntry
 from wall.platform.errors import Conflict, NotFound
 from wall.platform.event_bus import EventBus
-from wall.walls.repository import AuditTrail, LayoutRepository
+from wall.walls.repository import LayoutRepository
 from wall.walls.topics import LAYOUT_DELETED, LAYOUT_SAVED, LayoutRef
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,7 @@ class LayoutLibrary:
     """Layouts by id, backed by a repository.
 
     Args:
-        repository: where layouts are kept.
-        audit: the audit log.
+        repository: where layouts and their audit lines are kept.
         bus: where ``layout.saved`` / ``layout.deleted`` events go.
         walls: the site's walls (a layout is checked against each of its shape).
         camera_ids: the configured camera ids (unknown cameras are errors at save).
@@ -42,13 +41,11 @@ class LayoutLibrary:
     def __init__(
         self,
         repository: LayoutRepository,
-        audit: AuditTrail,
         bus: EventBus,
         walls: Sequence[WallShape],
         camera_ids: Callable[[], Collection[str]],
     ) -> None:
         self.repository = repository
-        self.audit = audit
         self.bus = bus
         self.walls = walls
         self.camera_ids = camera_ids
@@ -59,7 +56,7 @@ class LayoutLibrary:
         stored = await self.repository.load_all()
         if stored is None:
             for layout in load_builtin_layouts():
-                await self.repository.save(layout)
+                await self.repository.seed(layout)
                 self.layouts[layout.id] = layout
             log.info("seeded %d built-in layouts", len(self.layouts))
             return
@@ -97,6 +94,7 @@ class LayoutLibrary:
             LayoutInvalid: listing every error; the stored layout is unchanged.
             Conflict: creating an id that exists.
             NotFound: replacing an id that does not exist.
+            StoreError: it could not be stored; nothing changed.
         """
         exists = layout.id in self.layouts
         if create and exists:
@@ -106,17 +104,15 @@ class LayoutLibrary:
         issues = self.check(layout)
         if any(i.severity is Severity.ERROR for i in issues):
             raise LayoutInvalid(layout.id, issues)
-        await self.repository.save(layout)
-        self.layouts[layout.id] = layout
-        await self.audit.append_audit(
-            AuditEntry(
-                actor=actor,
-                action="layout.create" if create else "layout.update",
-                target=f"layout:{layout.id}",
-                cause="operator",
-                detail={"name": layout.name, "tiles": len(layout.tiles)},
-            )
+        entry = AuditEntry(
+            actor=actor,
+            action="layout.create" if create else "layout.update",
+            target=f"layout:{layout.id}",
+            cause="operator",
+            detail={"name": layout.name, "tiles": len(layout.tiles)},
         )
+        await self.repository.save(layout, entry)  # both commit, or neither
+        self.layouts[layout.id] = layout
         self.bus.emit(LAYOUT_SAVED, LayoutRef(layout_id=layout.id))
         return layout
 
@@ -125,6 +121,7 @@ class LayoutLibrary:
 
         Raises:
             Conflict: a wall shows it (switch the wall first).
+            StoreError: it could not be deleted; nothing changed.
         """
         self.get(layout_id)
         if shown_on:
@@ -132,14 +129,12 @@ class LayoutLibrary:
                 "layout_in_use",
                 f"layout {layout_id!r} is on wall(s) {', '.join(shown_on)}",
             )
-        await self.repository.delete(layout_id)
-        del self.layouts[layout_id]
-        await self.audit.append_audit(
-            AuditEntry(
-                actor=actor,
-                action="layout.delete",
-                target=f"layout:{layout_id}",
-                cause="operator",
-            )
+        entry = AuditEntry(
+            actor=actor,
+            action="layout.delete",
+            target=f"layout:{layout_id}",
+            cause="operator",
         )
+        await self.repository.delete(layout_id, entry)  # both commit, or neither
+        del self.layouts[layout_id]
         self.bus.emit(LAYOUT_DELETED, LayoutRef(layout_id=layout_id))

@@ -1,7 +1,8 @@
 """What the walls capability keeps, as Protocols it owns (one class each per store).
 
-SQLite implementations live in :mod:`wall.walls.store`; a PostgreSQL one is
-one more class per Protocol, not edits in the service.
+A change and its audit entry (O2) are saved by one call, so they commit
+together. SQLite implementations live in :mod:`wall.walls.store`; a
+PostgreSQL one is one more class per Protocol, not edits in the service.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ class WallStateRepository(Protocol):
         """
         ...
 
-    async def save(self, state: WallState[TileContent]) -> None:
-        """Store a wall's state (replacing the previous one)."""
+    async def save(self, state: WallState[TileContent], audit: AuditEntry) -> None:
+        """Store a wall's state and append its audit entry, all or nothing.
+
+        Raises:
+            StoreError: nothing was stored (the caller keeps its old state).
+        """
         ...
 
     async def load_window(self, wall_id: str) -> str | None:
@@ -49,18 +54,22 @@ class LayoutRepository(Protocol):
         """Every readable stored layout; None when the library was never stored."""
         ...
 
-    async def save(self, layout: Layout) -> None:
-        """Store a layout (replacing one with its id)."""
+    async def seed(self, layout: Layout) -> None:
+        """Store a shipped layout in an empty library (no audit entry)."""
         ...
 
-    async def delete(self, layout_id: str) -> None:
-        """Forget a layout (idempotent)."""
+    async def save(self, layout: Layout, audit: AuditEntry) -> None:
+        """Store a layout (replacing one with its id) and its audit entry, together.
+
+        Raises:
+            StoreError: nothing was stored.
+        """
         ...
 
+    async def delete(self, layout_id: str, audit: AuditEntry) -> None:
+        """Forget a layout (idempotent) and append its audit entry, together.
 
-class AuditTrail(Protocol):
-    """The append-only audit log the walls write to (O2)."""
-
-    async def append_audit(self, entry: AuditEntry) -> int:
-        """Append one entry; returns its id."""
+        Raises:
+            StoreError: nothing was deleted.
+        """
         ...

@@ -2,8 +2,9 @@
 
 Commands (operator switches, tile pushes, schedule windows, alarm reverts)
 go through the pure :func:`wall.walls.core.wall_state.apply`; each effective
-change is persisted, written to the audit log, published on the event bus
-and sent whole to every display of the wall (W4-W6). The service also runs
+change is stored with its audit line in one transaction, and only after that
+commits is it kept, published on the event bus and sent whole to every
+display of the wall (W4-W6). The service also runs
 the walls' clock (:mod:`wall.walls.timers`): timed reverts, schedule windows
 and tours, whose state it sends to displays and composed panels alike (T6).
 """
@@ -23,6 +24,7 @@ from wall.platform.audit import AuditEntry
 from wall.platform.errors import Busy, Conflict, NotFound
 from wall.platform.event_bus import EventBus
 from wall.walls.cameras import CameraDirectory
+from wall.walls.core.audit import AuditRecord
 from wall.walls.core.commands import ActivateLayout, Command, Instant
 from wall.walls.core.tour_board import TileTour
 from wall.walls.core.wall_state import (
@@ -37,7 +39,6 @@ from wall.walls.library import LayoutLibrary
 from wall.walls.operations import WallOperations
 from wall.walls.render import DisplayObserved, TourMessage, WallRender
 from wall.walls.repository import (
-    AuditTrail,
     LayoutRepository,
     StoredStateUnreadable,
     WallStateRepository,
@@ -58,14 +59,32 @@ def system_now() -> Instant:
     return Instant(datetime.now(UTC), time.monotonic())
 
 
+def wall_audit_entry(a: AuditRecord) -> AuditEntry:
+    """The audit-log entry of a wall command's record (O2)."""
+    return AuditEntry(
+        actor=a.actor,
+        action=f"wall.{a.action.value}",
+        target=f"wall:{a.wall_id}",
+        cause=a.cause.value + (f":{a.cause_ref}" if a.cause_ref else ""),
+        detail={
+            "revision": a.revision,
+            "from_layout": a.from_layout_id,
+            "to_layout": a.to_layout_id,
+            "outcome": a.outcome.value,
+            "tile_id": a.tile_id,
+            "superseded": list(a.superseded_refs),
+        },
+        at=a.at,
+    )
+
+
 class WallService(WallOperations):
     """Owns the walls' desired states, the layouts, displays and timers.
 
     Args:
         walls: the configured walls.
         states: where each wall's desired state is kept.
-        layouts: where the layout library is kept.
-        audit: the audit log (O2).
+        layouts: where the layout library is kept (with its audit lines).
         bus: where ``wall.state`` and ``layout.*`` events go.
         cameras: which cameras exist, are online, and their streams.
         now: both clock readings (tests pass a fake).
@@ -76,19 +95,17 @@ class WallService(WallOperations):
         walls: Collection[WallSettings],
         states: WallStateRepository,
         layouts: LayoutRepository,
-        audit: AuditTrail,
         bus: EventBus,
         cameras: CameraDirectory,
         now: Callable[[], Instant] = system_now,
     ) -> None:
         self.walls = {w.id: w for w in walls}
         self.repository = states
-        self.audit = audit
         self.bus = bus
         self.cameras = cameras
         self.now = now
         self.library = LayoutLibrary(
-            layouts, audit, bus, list(self.walls.values()), cameras.ids
+            layouts, bus, list(self.walls.values()), cameras.ids
         )
         self.states: dict[str, WallState[TileContent]] = {}
         self.displays = DisplayRegistry(self.render, self.tour_messages)
@@ -176,6 +193,7 @@ class WallService(WallOperations):
             Conflict: the layout does not fit the wall, or the tile's layout is
                 not on the wall.
             Busy: too many commands are queued for this wall.
+            StoreError: the change could not be stored; the wall is unchanged.
         """
         wall = self.wall(command.wall_id)
         if isinstance(command, ActivateLayout):
@@ -209,25 +227,11 @@ class WallService(WallOperations):
         a = transition.audit
         if a is None:
             return transition
+        # The state and its audit line commit together, and only then does
+        # the wall move on: a failed write leaves memory, database, audit log
+        # and displays on the old revision (a StoreError reaches the caller).
+        await self.repository.save(transition.state, wall_audit_entry(a))
         self.states[wall.id] = transition.state
-        await self.repository.save(transition.state)
-        await self.audit.append_audit(
-            AuditEntry(
-                actor=a.actor,
-                action=f"wall.{a.action.value}",
-                target=f"wall:{wall.id}",
-                cause=a.cause.value + (f":{a.cause_ref}" if a.cause_ref else ""),
-                detail={
-                    "revision": a.revision,
-                    "from_layout": a.from_layout_id,
-                    "to_layout": a.to_layout_id,
-                    "outcome": a.outcome.value,
-                    "tile_id": a.tile_id,
-                    "superseded": list(a.superseded_refs),
-                },
-                at=a.at,
-            )
-        )
         self.bus.emit(
             WALL_STATE,
             WallChanged(

@@ -15,7 +15,8 @@ from typing import Any
 from layouts import Layout, LayoutInvalid
 from layouts.content import TileContent
 from layouts.loader import parse_layout_data
-from wall.platform.store.protocols import KeyValueRows
+from wall.platform.audit import AuditEntry
+from wall.platform.store.protocols import AuditedRows
 from wall.walls.codec import state_from_json, state_to_json
 from wall.walls.core.wall_state import WallState
 from wall.walls.repository import StoredStateUnreadable
@@ -77,7 +78,7 @@ def layout_json(layout: Layout) -> dict[str, Any]:
 class SqliteWallStates:
     """:class:`~wall.walls.repository.WallStateRepository` over the store."""
 
-    def __init__(self, store: KeyValueRows) -> None:
+    def __init__(self, store: AuditedRows) -> None:
         self._store = store
 
     async def load(self, wall_id: str) -> WallState[TileContent] | None:
@@ -92,10 +93,10 @@ class SqliteWallStates:
         except ValueError as err:
             raise StoredStateUnreadable(str(err)) from err
 
-    async def save(self, state: WallState[TileContent]) -> None:
-        """Store a wall's state."""
+    async def save(self, state: WallState[TileContent], audit: AuditEntry) -> None:
+        """Store a wall's state and its audit entry in one transaction."""
         key = StoreKey(KeyKind.WALL_STATE, state.wall_id)
-        await self._store.put_kv(key.text, state_to_json(state))
+        await self._store.write_audited(audit, put={key.text: state_to_json(state)})
 
     async def load_window(self, wall_id: str) -> str | None:
         """The schedule window the wall was last in."""
@@ -110,7 +111,7 @@ class SqliteWallStates:
 class SqliteLayouts:
     """:class:`~wall.walls.repository.LayoutRepository` over the store."""
 
-    def __init__(self, store: KeyValueRows) -> None:
+    def __init__(self, store: AuditedRows) -> None:
         self._store = store
 
     async def load_all(self) -> list[Layout] | None:
@@ -126,11 +127,17 @@ class SqliteLayouts:
                 log.error("stored layout %s is invalid: %s", key, err)
         return layouts
 
-    async def save(self, layout: Layout) -> None:
-        """Store a layout."""
+    async def seed(self, layout: Layout) -> None:
+        """Store a shipped layout."""
         key = StoreKey(KeyKind.LAYOUT, layout.id)
         await self._store.put_kv(key.text, layout_json(layout))
 
-    async def delete(self, layout_id: str) -> None:
-        """Forget a layout."""
-        await self._store.delete_kv(StoreKey(KeyKind.LAYOUT, layout_id).text)
+    async def save(self, layout: Layout, audit: AuditEntry) -> None:
+        """Store a layout and its audit entry in one transaction."""
+        key = StoreKey(KeyKind.LAYOUT, layout.id)
+        await self._store.write_audited(audit, put={key.text: layout_json(layout)})
+
+    async def delete(self, layout_id: str, audit: AuditEntry) -> None:
+        """Forget a layout and append its audit entry in one transaction."""
+        key = StoreKey(KeyKind.LAYOUT, layout_id)
+        await self._store.write_audited(audit, delete=[key.text])

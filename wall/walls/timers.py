@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
-from wall.platform.errors import Busy, Conflict, NotFound
+from wall.platform.errors import Busy, Conflict, NotFound, Unavailable
 from wall.walls.core.commands import ActivateLayout, Cause, Instant
 from wall.walls.core.schedule import Schedule, Window, active_window
 from wall.walls.core.tour_board import TileTour, TourBoard
@@ -138,24 +138,35 @@ class WallTimers:
         name = window.name if window else None
         if name == self._windows.get(wall.id):
             return
-        self._windows[wall.id] = name
-        await self._svc.repository.save_window(wall.id, name)
         target = window.layout_id if window else wall.default_layout
-        if target is None:
-            return
-        await self._svc.execute(
-            ActivateLayout(
-                wall_id=wall.id,
-                layout_id=target,
-                actor="schedule",
-                cause=Cause.SCHEDULE,
-                cause_ref=f"schedule:{name or 'default'}",
-            )
-        )
+        if target is not None:
+            try:
+                await self._svc.execute(
+                    ActivateLayout(
+                        wall_id=wall.id,
+                        layout_id=target,
+                        actor="schedule",
+                        cause=Cause.SCHEDULE,
+                        cause_ref=f"schedule:{name or 'default'}",
+                    )
+                )
+            except (NotFound, Conflict):
+                # a schedule naming a bad layout never will work: remember the
+                # window so it is reported once, not every check
+                await self._enter_window(wall.id, name)
+                raise
+        # Recorded only once the activation committed: after a store failure
+        # (or Busy) the next check tries the window again.
+        await self._enter_window(wall.id, name)
+
+    async def _enter_window(self, wall_id: str, name: str | None) -> None:
+        await self._svc.repository.save_window(wall_id, name)
+        self._windows[wall_id] = name
 
 
 async def _safely(work: Awaitable[object]) -> None:
     try:
         await work
-    except (NotFound, Conflict, Busy) as err:  # a bad schedule must not stop timers
+    # a bad schedule or a busy store must not stop the timers (or other walls)
+    except (NotFound, Conflict, Busy, Unavailable) as err:
         log.error("wall timer: %s", err.message)

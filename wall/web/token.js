@@ -2,9 +2,22 @@
 // kiosk screens) or the login form, kept in session storage.
 const STORAGE_KEY = "citywall.token";
 
-/** The token from the fragment (remembered) or from an earlier login, else null. */
+// Takes the token out of the address: it would otherwise log straight back in
+// after "log out" (a reload reads it again), and stay in the history and in
+// any bookmark or screenshot of the address bar. Other fragment keys stay.
+function takeFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (!fragment.has("token")) return null;
+  const token = fragment.get("token");
+  fragment.delete("token");
+  const rest = fragment.toString();
+  history.replaceState(history.state, "", `${location.pathname}${location.search}${rest ? `#${rest}` : ""}`);
+  return token;
+}
+
+/** The token from the fragment (remembered, then removed from the URL) or from an earlier login, else null. */
 export function loadToken() {
-  const fromFragment = new URLSearchParams(location.hash.slice(1)).get("token");
+  const fromFragment = takeFromFragment();
   if (fromFragment) sessionStorage.setItem(STORAGE_KEY, fromFragment);
   return fromFragment || sessionStorage.getItem(STORAGE_KEY);
 }

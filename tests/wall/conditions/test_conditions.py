@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.wall.platform.store_lock import locked_by_backup
 from wall.conditions.core import ConditionState, check_name, listing
 from wall.conditions.repository import ConditionKey, SqliteConditionRepository
 from wall.conditions.service import ConditionsService
 from wall.platform.errors import Malformed
 from wall.platform.event_bus import EventBus
+from wall.platform.store.migrations import StoreError
 from wall.platform.store.sqlite import SqliteStore
 
 AT = datetime(2026, 12, 4, 18, 53, 45, 123456, tzinfo=UTC)
@@ -108,3 +110,21 @@ async def test_unreadable_condition_rows_are_skipped(tmp_path: Path) -> None:
         await store.put_kv("detection.condition.bad name", {"active": True})
         states = await SqliteConditionRepository(store).load()
     assert states == [ConditionState("ok", True, None, None)]
+
+
+async def test_a_condition_the_store_refuses_is_not_kept_audited_or_published(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    bus = EventBus()
+    sub = bus.subscribe(frozenset({"detection.condition"}))
+    async with SqliteStore(db, busy_timeout_s=0.2) as store:
+        async with _service(store, bus) as conditions:
+            with locked_by_backup(db), pytest.raises(StoreError):
+                await conditions.set("flood_warning", True, "duty")
+            assert conditions.active() == frozenset()
+            assert conditions.condition("flood_warning").state.active is False
+        assert await store.list_audit() == ()
+        assert await store.list_kv(ConditionKey.PREFIX) == {}
+    bus.close()
+    assert await sub.get() is None  # nothing was published

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
 from contextlib import ExitStack as DoesNotRaise
@@ -21,15 +24,20 @@ from wall.platform.auth import (
     AccessDenied,
     Authenticator,
     AuthSettings,
+    MissingCredentials,
     Permission,
     Principal,
     Role,
+    TooManyFailures,
     Unauthorized,
     authorize,
     bootstrap_secret_from_env,
     permissions_for,
 )
 from wall.platform.store.sqlite import SqliteStore
+from wall.platform.store.sqlite.engine import BUSY_TIMEOUT_S
+from wall.platform.throttle import FailureThrottle
+from wall.platform.token_usage import TokenUsage
 
 BOOTSTRAP = "bootstrap-secret-0123456789"
 
@@ -219,24 +227,143 @@ async def test_unknown_role_fails_closed(
         await authenticator.authenticate(f"Bearer {issued.secret}")
 
 
-async def test_last_used_is_throttled(
-    store: SqliteStore, authenticator: Authenticator, clock: SettableClock
+async def test_last_used_is_noted_in_memory_and_written_in_one_batch(
+    store: SqliteStore, clock: SettableClock
 ) -> None:
-    issued = await store.create_token("ops", Role.OPERATOR)
+    # finding: touch_token per request was a write on the single store thread
+    usage = TokenUsage(store.tokens, flush_s=3600)
+    authenticator = Authenticator(store, now=clock, usage=usage)
+    first = await store.create_token("ops", Role.OPERATOR)
+    second = await store.create_token("duty", Role.DUTY_OFFICER)
     start = clock.now
 
-    async def last_used() -> datetime | None:
-        [record] = await store.list_tokens()
-        return record.last_used_at
+    async def last_used() -> list[datetime | None]:
+        return [r.last_used_at for r in await store.list_tokens()]
 
-    await authenticator.authenticate(f"Bearer {issued.secret}")
-    assert await last_used() == start
+    await authenticator.authenticate(f"Bearer {first.secret}")
     clock.advance(30)
-    await authenticator.authenticate(f"Bearer {issued.secret}")
-    assert await last_used() == start  # within 60 s: no write
-    clock.advance(30)
-    await authenticator.authenticate(f"Bearer {issued.secret}")
-    assert await last_used() == start + timedelta(seconds=60)
+    await authenticator.authenticate(f"Bearer {first.secret}")
+    await authenticator.authenticate(f"Bearer {second.secret}")
+    assert await last_used() == [None, None]  # no write per request
+    assert usage.pending == 2
+    await usage.flush()
+    later = start + timedelta(seconds=30)
+    assert await last_used() == [later, later]
+    assert (usage.pending, usage.flushes) == (0, 1)
+
+
+async def test_authentication_does_not_wait_for_a_busy_writer(
+    tmp_path: Path, clock: SettableClock
+) -> None:
+    # another process holds the write lock (a backup, the CLI): the old
+    # touch_token waited the whole busy timeout (5 s) on every first use
+    path = tmp_path / "busy.sqlite3"
+    async with SqliteStore(path, now=clock) as store:
+        issued = await store.create_token("ops", Role.OPERATOR)
+        authenticator = Authenticator(
+            store, now=clock, usage=TokenUsage(store.tokens, flush_s=3600)
+        )
+        writer = sqlite3.connect(path, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            started = time.monotonic()
+            principal = await authenticator.authenticate(f"Bearer {issued.secret}")
+            elapsed_s = time.monotonic() - started
+            writer.execute("ROLLBACK")
+        finally:
+            writer.close()
+    assert principal.name == "ops"
+    assert elapsed_s < BUSY_TIMEOUT_S / 2, elapsed_s
+
+
+# --- expiry -----------------------------------------------------------------------
+
+
+async def test_expired_token_is_401_token_expired(
+    store: SqliteStore, authenticator: Authenticator, clock: SettableClock
+) -> None:
+    issued = await store.tokens.create_token(
+        "ops", Role.OPERATOR, expires_at=clock.now + timedelta(hours=1)
+    )
+    bearer = f"Bearer {issued.secret}"
+    assert (await authenticator.authenticate(bearer)).name == "ops"
+    clock.advance(3599)
+    assert (await authenticator.authenticate(bearer)).name == "ops"
+    clock.advance(1)
+    with pytest.raises(Unauthorized, match=r"^token expired$"):
+        await authenticator.authenticate(bearer)
+
+
+# --- failed authentications: throttled per address and logged ----------------------
+
+
+class Ticks:
+    """A monotonic clock tests move by hand."""
+
+    def __init__(self) -> None:
+        self.now_s = 1000.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+@pytest.fixture
+def throttled(store: SqliteStore, clock: SettableClock, ticks: Ticks) -> Authenticator:
+    throttle = FailureThrottle(10, 60, 30, monotonic=ticks)
+    return Authenticator(store, now=clock, throttle=throttle)
+
+
+async def test_burst_of_bad_tokens_blocks_that_address_only(
+    store: SqliteStore, throttled: Authenticator, ticks: Ticks
+) -> None:
+    good = await store.create_token("ops", Role.OPERATOR)
+    for i in range(10):
+        with pytest.raises(Unauthorized, match="invalid or revoked"):
+            await throttled.authenticate(f"Bearer cw_guess{i}", client="10.0.0.9")
+        ticks.now_s += 1
+    # refused unchecked, even with a valid token: a guesser learns nothing
+    with pytest.raises(TooManyFailures) as caught:
+        await throttled.authenticate(f"Bearer {good.secret}", client="10.0.0.9")
+    assert 0 < caught.value.retry_after_s <= 30
+    assert "cw_" not in caught.value.message
+    other = await throttled.authenticate(f"Bearer {good.secret}", client="10.0.0.8")
+    assert other.name == "ops"
+    ticks.now_s += 30
+    again = await throttled.authenticate(f"Bearer {good.secret}", client="10.0.0.9")
+    assert again.name == "ops"
+
+
+async def test_failures_outside_the_window_do_not_add_up(
+    throttled: Authenticator, ticks: Ticks
+) -> None:
+    for i in range(30):
+        with pytest.raises(Unauthorized) as caught:
+            await throttled.authenticate(f"Bearer cw_guess{i}", client="10.0.0.9")
+        assert not isinstance(caught.value, TooManyFailures)
+        ticks.now_s += 7  # 9 failures per 60 s
+
+
+async def test_missing_credentials_are_not_counted(throttled: Authenticator) -> None:
+    for _ in range(20):  # a page that has no token yet is not a guesser
+        with pytest.raises(MissingCredentials):
+            await throttled.authenticate(None, client="10.0.0.9")
+
+
+async def test_failure_is_logged_with_the_address_never_the_token(
+    throttled: Authenticator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="wall.platform.auth")
+    with pytest.raises(Unauthorized):
+        await throttled.authenticate("Bearer cw_LEAKME123", client="192.0.2.77")
+    [record] = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert "192.0.2.77" in record.getMessage()
+    assert "invalid or revoked token" in record.getMessage()
+    assert "LEAKME" not in caplog.text
 
 
 # --- bootstrap admin --------------------------------------------------------------
@@ -364,3 +491,33 @@ async def test_http_wall_bound_display(
 
     response = await client.post("/walls/main/layout", headers=bearer)
     assert response.status_code == 403
+
+
+async def test_http_rest_route_ignores_a_query_token(
+    store: SqliteStore, client: httpx.AsyncClient
+) -> None:
+    viewer = await store.create_token("viewer", Role.VIEWER)
+    response = await client.get("/cameras", params={"access_token": viewer.secret})
+    assert response.status_code == 401
+    assert "missing credentials" in response.json()["detail"]
+    response = await client.get(
+        "/cameras", headers={"Authorization": f"Bearer {viewer.secret}"}
+    )
+    assert response.status_code == 200
+
+
+async def test_http_429_with_retry_after_for_a_throttled_address(
+    store: SqliteStore, throttled: Authenticator
+) -> None:
+    viewer = await store.create_token("viewer", Role.VIEWER)
+    app = make_app(throttled)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://wall.test") as c:
+        for i in range(10):
+            bad = {"Authorization": f"Bearer cw_guess{i}"}
+            assert (await c.get("/cameras", headers=bad)).status_code == 401
+        good = {"Authorization": f"Bearer {viewer.secret}"}
+        response = await c.get("/cameras", headers=good)
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["retry-after"]) <= 30
+    assert "too many failed authentications" in response.json()["detail"]

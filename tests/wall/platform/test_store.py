@@ -22,7 +22,7 @@ from wall.platform.store.migrations import (
 )
 from wall.platform.store.protocols import Store
 from wall.platform.store.sqlite import SqliteStore
-from wall.platform.store.sqlite.audit import audit_row, insert_audit
+from wall.platform.store.sqlite.audit import AuditRow, audit_row, insert_audit
 from wall.platform.tokens import TOKEN_PREFIX, TokenRepository, hash_secret
 
 START = datetime(2025, 6, 1, 0, 30, tzinfo=UTC)
@@ -424,7 +424,7 @@ async def test_list_and_delete_kv_by_prefix(tmp_path: Path) -> None:
 
 
 def write_kv_and_audit(
-    conn: sqlite3.Connection, row: tuple[object, ...], *, then_fail: bool
+    conn: sqlite3.Connection, row: AuditRow, *, then_fail: bool
 ) -> int:
     """A change and its audit line; optionally a duplicate key after both."""
     conn.execute("INSERT INTO kv (key, value, updated_at) VALUES ('t', '1', '')")

@@ -9,6 +9,7 @@ import pytest
 
 from layouts import load_builtin_layouts
 from layouts.content import TileContent
+from wall.platform.audit import AuditEntry
 from wall.platform.store.sqlite import SqliteStore
 from wall.walls.core.commands import ActivateLayout, Instant
 from wall.walls.core.wall_state import WallState, apply
@@ -44,9 +45,9 @@ async def test_states_windows_and_layouts_survive_a_reopen(tmp_path: Path) -> No
         states, layouts = SqliteWallStates(store), SqliteLayouts(store)
         assert await states.load("main") is None
         assert await layouts.load_all() is None  # never stored: seed it
-        await states.save(state)
+        await states.save(state, AuditEntry(actor="op", action="wall.activate"))
         await states.save_window("main", "night")
-        await layouts.save(layout)
+        await layouts.save(layout, AuditEntry(actor="op", action="layout.update"))
         await store.put_kv(StoreKey(KeyKind.WALL_STATE, "bad").text, {"format": 99})
     async with SqliteStore(tmp_path / "s.db") as store:
         states, layouts = SqliteWallStates(store), SqliteLayouts(store)
@@ -55,5 +56,7 @@ async def test_states_windows_and_layouts_survive_a_reopen(tmp_path: Path) -> No
         assert await layouts.load_all() == [layout]
         with pytest.raises(StoredStateUnreadable):
             await states.load("bad")
-        await layouts.delete(layout.id)
+        await layouts.delete(layout.id, AuditEntry(actor="op", action="layout.delete"))
         assert await layouts.load_all() is None
+        actions = [e.action for e in await store.list_audit()]
+        assert actions == ["layout.delete", "layout.update", "wall.activate"]

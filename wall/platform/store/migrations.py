@@ -8,22 +8,101 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
+
+from wall.platform.errors import Conflict, Unavailable
+from wall.platform.store.audit_chain import GENESIS, ChainRow, entry_hash
 
 logger = logging.getLogger(__name__)
 
 
-class StoreError(Exception):
-    """The store cannot do what was asked (closed, schema too new, I/O failure)."""
+class StoreError(Unavailable):
+    """The store cannot do what was asked (closed, busy, schema too new, I/O).
+
+    A domain error (:class:`~wall.platform.errors.Unavailable`): callers get
+    "retry later", never a bare 500. The message names no secret.
+
+    Args:
+        message: For people.
+        code: Machine-readable reason.
+    """
+
+    def __init__(self, message: str, code: str = "store_unavailable") -> None:
+        super().__init__(code, message)
+
+
+class StoreRefused(Conflict, StoreError):
+    """The database refused a write (a constraint): retrying will not help (409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "store_refused")
 
 
 class Migration(NamedTuple):
-    """One schema step; ``sql`` may hold several statements."""
+    """One schema step; ``sql`` may hold several statements.
+
+    ``backfill``, if given, runs after ``sql`` in the same transaction, for
+    what SQL alone cannot compute (hashes of existing rows).
+    """
 
     version: int
     description: str
     sql: str
+    backfill: Callable[[sqlite3.Connection], None] | None = None
+
+
+_CHAIN_TRIGGERS = """
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+    END;
+    -- A REPLACE deletes the old row without firing delete triggers unless
+    -- recursive_triggers is on, which a raw connection need not set.
+    CREATE TRIGGER audit_log_no_replace BEFORE INSERT ON audit_log
+    WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id)
+    BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+    END;
+    -- hex(zeroblob(32)) is GENESIS, the prev_hash of the first entry
+    CREATE TRIGGER audit_log_chained BEFORE INSERT ON audit_log
+    WHEN NEW.hash IS NULL OR length(NEW.hash) != 64
+        OR NEW.prev_hash IS NOT coalesce(
+            (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), hex(zeroblob(32)))
+    BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only: extend the hash chain');
+    END;
+    CREATE TRIGGER alarm_events_no_update BEFORE UPDATE ON alarm_events
+    BEGIN
+        SELECT RAISE(ABORT, 'alarm_events is append-only');
+    END;
+    CREATE TRIGGER alarm_events_no_delete BEFORE DELETE ON alarm_events
+    BEGIN
+        SELECT RAISE(ABORT, 'alarm_events is append-only');
+    END;
+    CREATE TRIGGER alarm_events_no_replace BEFORE INSERT ON alarm_events
+    WHEN EXISTS (SELECT 1 FROM alarm_events WHERE id = NEW.id)
+    BEGIN
+        SELECT RAISE(ABORT, 'alarm_events is append-only');
+    END;
+"""
+
+
+def _chain_audit_log(conn: sqlite3.Connection) -> None:
+    """Hash the entries written before the chain existed, then lock the table."""
+    prev = GENESIS
+    rows = conn.execute(
+        "SELECT id, at, actor, action, target, cause, detail FROM audit_log ORDER BY id"
+    ).fetchall()
+    for row in rows:
+        digest = entry_hash(ChainRow(*row), prev)
+        conn.execute(
+            "UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?",
+            (prev, digest, row[0]),
+        )
+        prev = digest
+    for statement in split_statements(_CHAIN_TRIGGERS):
+        conn.execute(statement)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -107,6 +186,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             note       TEXT
         );
         CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, id);
+        """,
+    ),
+    Migration(
+        3,
+        "audit hash chain; audit_log and alarm_events refuse REPLACE",
+        """
+        -- dropped while existing rows get their hashes; _chain_audit_log
+        -- creates it again with the new append-only triggers
+        DROP TRIGGER audit_log_no_update;
+        ALTER TABLE audit_log ADD COLUMN prev_hash TEXT;
+        ALTER TABLE audit_log ADD COLUMN hash TEXT;
+        """,
+        _chain_audit_log,
+    ),
+    Migration(
+        4,
+        "api token expiry",
+        """
+        -- NULL: the token never expires (wall displays may have none)
+        ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
         """,
     ),
 )
@@ -204,6 +303,8 @@ def migrate(
             if current_version(conn) < migration.version:
                 for statement in split_statements(migration.sql):
                     conn.execute(statement)
+                if migration.backfill is not None:
+                    migration.backfill(conn)
                 conn.execute(
                     "INSERT INTO schema_migrations (version, description, applied_at)"
                     " VALUES (?, ?, ?)",

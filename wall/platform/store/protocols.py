@@ -8,9 +8,10 @@ store will be one more implementation, not edits in every service.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from wall.platform.audit import AuditLog
+from wall.platform.audit import AuditEntry, AuditLog
 from wall.platform.tokens import TokenRepository
 from wall.platform.wire import JsonValue
 
@@ -35,7 +36,21 @@ class KeyValueRows(Protocol):
         ...
 
 
-class Store(TokenRepository, AuditLog, KeyValueRows, Protocol):
+class AuditedRows(KeyValueRows, Protocol):
+    """Key-value rows whose changes commit together with their audit entry."""
+
+    async def write_audited(
+        self,
+        entry: AuditEntry,
+        *,
+        put: Mapping[str, JsonValue] | None = None,
+        delete: Collection[str] = (),
+    ) -> int:
+        """Put and delete rows and append ``entry``, all or nothing; its id."""
+        ...
+
+
+class Store(TokenRepository, AuditLog, AuditedRows, Protocol):
     """Persistence used by the service layer; SQLite now, PostgreSQL later."""
 
     async def close(self) -> None:

@@ -348,19 +348,24 @@ class PanelCompositor:
 
 
 async def mpegts_chunks(
-    source: PacketSource, name: str = "mpegts"
+    source: PacketSource,
+    name: str = "mpegts",
+    subscriber: PacketSubscriber | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """MPEG-TS bytes of a packet source, for a ``video/mp2t`` StreamingResponse.
 
-    Subscribes when iteration starts (a panel composes while this runs) and
-    unsubscribes when the generator is closed (the client left). Muxing one
+    Subscribes when iteration starts unless given a subscriber (a panel
+    composes while either exists) and unsubscribes when the generator is
+    closed (the client left) or the subscriber is closed (the session ended). Muxing one
     packet costs microseconds, so it runs on the loop.
 
     Args:
         source: a :class:`PanelCompositor` (or a camera stream).
         name: the subscriber's name, for diagnostics.
+        subscriber: a subscriber of ``source`` opened already (the relay's
+            live session of this client); released here like our own.
     """
-    sub = source.subscribe(name)
+    sub = subscriber if subscriber is not None else source.subscribe(name)
     muxer = MpegTsMuxer()
     try:
         while True:

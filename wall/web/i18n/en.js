@@ -75,4 +75,10 @@ export default {
   "error.layout_invalid": "the layout has errors", "error.condition_name_malformed": "malformed condition name",
   "error.alarm_key_invalid": "invalid alarm key", "error.alarm_severity_invalid": "invalid alarm severity", "error.limit_out_of_range": "limit out of range",
   "error.detection_not_found": "no such detection event", "error.snapshot_not_found": "no snapshot for this event",
+  "error.too_many_sessions_for_token": "this token has too many live views open", "error.too_many_sessions_for_address": "too many live views from this address",
+  "error.live_capacity_full": "all live sessions are in use", "error.store_unavailable": "the database is busy, retry in a moment",
+  "error.store_refused": "the database refused the change", "error.token_not_found": "no such token", "error.token_already_revoked": "the token is already revoked",
+  "error.invalid_token_request": "invalid token request", "error.docs_assets_missing": "API docs are not installed (run the set-up)",
+  "error.body_too_large": "request body too large", "error.body_timeout": "request body arrived too slowly", "error.header_timeout": "request headers arrived too slowly",
 };
+

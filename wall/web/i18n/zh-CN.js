@@ -75,4 +75,10 @@ export default {
   "error.layout_invalid": "预案有错误", "error.condition_name_malformed": "条件名称格式错误",
   "error.alarm_key_invalid": "告警键无效", "error.alarm_severity_invalid": "告警级别无效", "error.limit_out_of_range": "数量超出范围",
   "error.detection_not_found": "检测事件不存在", "error.snapshot_not_found": "该事件没有抓图",
+  "error.too_many_sessions_for_token": "此令牌打开的视频路数已达上限", "error.too_many_sessions_for_address": "此地址打开的视频路数已达上限",
+  "error.live_capacity_full": "视频会话已满", "error.store_unavailable": "数据库繁忙，请稍后重试",
+  "error.store_refused": "数据库拒绝了此修改", "error.token_not_found": "令牌不存在", "error.token_already_revoked": "令牌已被吊销",
+  "error.invalid_token_request": "令牌请求无效", "error.docs_assets_missing": "未安装接口文档（请运行安装脚本）",
+  "error.body_too_large": "请求体过大", "error.body_timeout": "请求体传输过慢", "error.header_timeout": "请求头传输过慢",
 };
+

@@ -1,44 +1,53 @@
-"""The SQLite engine: one connection on one worker thread, transactions, text forms.
+"""The SQLite engine: a writer and a reader thread, transactions, text forms.
 
-SQLite runs in WAL mode with foreign keys on and ``synchronous=NORMAL``. Every
-call goes through one dedicated worker thread, so the event loop never blocks
-and sqlite's one-connection-per-thread rule holds (HS8). The schema is
-versioned by ordered migrations recorded in ``schema_migrations``.
+SQLite runs in WAL mode with foreign keys and recursive triggers on and
+``synchronous=NORMAL``. Writes go through one dedicated worker thread and
+reads through another with a ``query_only`` connection, so the event loop
+never blocks, a read never waits for a write, and sqlite's
+one-connection-per-thread rule holds (HS8). The schema is versioned by
+ordered migrations recorded in ``schema_migrations``. A database failure is a
+:class:`StoreError`, a domain :class:`~wall.platform.errors.Unavailable`.
 
-Repositories (tokens, audit, alarms…) build on :meth:`SqliteEngine.run` and
-:meth:`SqliteEngine.transaction`. Timestamps are stored as UTC ISO-8601 text
-of fixed width (O3), so text order is time order; they come either from the
-caller or from the injected ``now`` clock.
+Repositories (tokens, audit, alarms…) build on :meth:`SqliteEngine.run`,
+:meth:`SqliteEngine.transaction` and :meth:`SqliteEngine.read`. Timestamps
+are stored as UTC ISO-8601 text of fixed width (O3), so text order is time
+order; they come either from the caller or from the injected ``now`` clock.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self, TypeVar
 
 from wall.platform.clock import utc_now
+from wall.platform.health import ComponentHealth
 from wall.platform.store.migrations import (
     MIGRATIONS,
     Migration,
     StoreError,
+    StoreRefused,
     check_migrations,
     current_version,
-    migrate,
 )
-
-logger = logging.getLogger(__name__)
+from wall.platform.store.sqlite.connection import (
+    MEMORY,
+    connect_reader,
+    connect_writer,
+)
+from wall.platform.store.sqlite.health import WriteWatch
+from wall.platform.store.sqlite.worker import ConnectionThread
 
 T = TypeVar("T")
 
 Work = Callable[[sqlite3.Connection], T]
-"""A function run on the worker thread with the connection."""
+"""A function run on a worker thread with its connection."""
+
+BUSY_TIMEOUT_S = 5.0
+"""How long a statement waits for another process's lock by default."""
 
 
 def time_text(moment: datetime) -> str:
@@ -74,50 +83,44 @@ def json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=True)
 
 
-def _connect(
-    path: str, migrations: Sequence[Migration], now_text: str
-) -> sqlite3.Connection:
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves; timeout is the
-    # busy timeout, so a CLI writing while the service runs waits, not fails.
-    conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
-    try:
-        conn.row_factory = sqlite3.Row
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if mode != "wal" and path != ":memory:":
-            logger.warning("store: journal_mode is %s, not wal", mode)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn, migrations, now_text)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
 def _in_transaction(conn: sqlite3.Connection, work: Work[T]) -> T:
     # IMMEDIATE takes the write lock up front: two writers never deadlock
     # upgrading a read lock.
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = work(conn)
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a failed COMMIT leaves it open
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
     return result
 
 
+def _store_error(err: sqlite3.Error) -> StoreError:
+    # Locked, busy, disk full, I/O: the caller may retry. A constraint is a
+    # refusal, and its message says which one.
+    if isinstance(err, sqlite3.OperationalError):
+        return StoreError(
+            f"the database is busy or unavailable ({err}); retry in a moment"
+        )
+    return StoreRefused(f"database error: {err}")
+
+
 class SqliteEngine:
-    """One SQLite file, all work on one worker thread.
+    """One SQLite file: writes on one worker thread, reads on another.
 
     Use as ``async with engine: ...``; opening applies pending migrations.
+    :meth:`run` and :meth:`transaction` use the writing connection;
+    :meth:`read` a ``query_only`` one that WAL lets read while a write waits
+    or holds the lock. Writes are watched for :meth:`health`.
 
     Args:
         path: Database file (its folder is created) or ``":memory:"``.
         now: Clock returning timezone-aware UTC datetimes.
         migrations: Schema steps; tests may pass their own.
+        busy_timeout_s: How long a statement waits for another process's
+            lock before it fails as :class:`StoreError`.
 
     Raises:
         ValueError: If ``migrations`` are not strictly increasing.
@@ -129,13 +132,16 @@ class SqliteEngine:
         *,
         now: Callable[[], datetime] = utc_now,
         migrations: Sequence[Migration] = MIGRATIONS,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
     ) -> None:
         check_migrations(migrations)
         self._path = str(path)
         self._now = now
         self._migrations = tuple(migrations)
-        self._executor: ThreadPoolExecutor | None = None
-        self._conn: sqlite3.Connection | None = None
+        self._busy_timeout_s = busy_timeout_s
+        self._writer = ConnectionThread("sqlite-store")
+        self._reader = ConnectionThread("sqlite-reader")
+        self._watch = WriteWatch()
         self._state = "new"
 
     @property
@@ -144,7 +150,7 @@ class SqliteEngine:
         return self._path
 
     async def open(self) -> Self:
-        """Connect on the worker thread and apply pending migrations.
+        """Connect both threads and apply pending migrations.
 
         Returns:
             This store.
@@ -156,25 +162,29 @@ class SqliteEngine:
         if self._state != "new":
             raise StoreError(f"store is {self._state}; open() may be called once")
         self._state = "opening"
-        self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="sqlite-store"
-        )
-        loop = asyncio.get_running_loop()
         try:
-            self._conn = await loop.run_in_executor(
-                self._executor, _connect, self._path, self._migrations, self.now_text()
+            await self._writer.start(
+                connect_writer,
+                self._path,
+                self._migrations,
+                self.now_text(),
+                self._busy_timeout_s,
             )
+            if self._path != MEMORY:  # a second :memory: would be another database
+                await self._reader.start(
+                    connect_reader, self._path, self._busy_timeout_s
+                )
         except (sqlite3.Error, OSError) as err:
-            self._shutdown()
+            await self._stop()
             raise StoreError(f"cannot open database {self._path}: {err}") from err
         except BaseException:
-            self._shutdown()
+            await self._stop()
             raise
         self._state = "open"
         return self
 
     async def close(self) -> None:
-        """Close the connection and stop the worker thread; idempotent.
+        """Close the connections and stop the threads; idempotent.
 
         Raises:
             StoreError: If called while :meth:`open` is still running.
@@ -185,23 +195,15 @@ class SqliteEngine:
         if self._state == "opening":
             raise StoreError("store is still opening; await open() first")
         self._state = "closed"
-        conn, self._conn = self._conn, None
-        try:
-            if conn is not None and self._executor is not None:
-                await asyncio.get_running_loop().run_in_executor(
-                    self._executor, conn.close
-                )
-        finally:
-            self._shutdown()
+        await self._stop()
 
-    def _shutdown(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            # Normally the queue is drained, so joining the idle thread is
-            # instant; only a cancelled open() waits for _connect to finish.
-            executor.shutdown(wait=True, cancel_futures=True)
-        if self._state == "opening":
-            self._state = "closed"
+    async def _stop(self) -> None:
+        try:
+            await self._reader.stop()
+        finally:
+            await self._writer.stop()
+            if self._state == "opening":
+                self._state = "closed"
 
     async def __aenter__(self) -> Self:
         return await self.open()
@@ -214,18 +216,19 @@ class SqliteEngine:
         return time_text(self._now())
 
     async def run(self, work: Work[T]) -> T:
-        """Run ``work(connection)`` on the worker thread; each statement commits.
+        """Run ``work(connection)`` on the writer thread; each statement commits.
 
         Raises:
             StoreError: If the store is not open or the database fails.
         """
-        if self._state != "open" or self._conn is None or self._executor is None:
-            raise StoreError(f"store is {self._state}")
-        loop = asyncio.get_running_loop()
+        self._check_open()
+        ticket = self._watch.started()
         try:
-            return await loop.run_in_executor(self._executor, work, self._conn)
+            return await self._writer.call(
+                work, lambda error: self._watch.finished(ticket, error)
+            )
         except sqlite3.Error as err:
-            raise StoreError(f"database error: {err}") from err
+            raise _store_error(err) from err
 
     async def transaction(self, work: Work[T]) -> T:
         """Run ``work(connection)`` in one ``BEGIN IMMEDIATE`` transaction.
@@ -236,12 +239,37 @@ class SqliteEngine:
         """
         return await self.run(lambda conn: _in_transaction(conn, work))
 
+    async def read(self, work: Work[T]) -> T:
+        """Run a read-only ``work(connection)`` on the reader thread.
+
+        It sees every committed write and never queues behind one (WAL).
+
+        Raises:
+            StoreError: If the store is not open or the database fails
+                (also if ``work`` tries to write).
+        """
+        if self._path == MEMORY:
+            return await self.run(work)
+        self._check_open()
+        try:
+            return await self._reader.call(work)
+        except sqlite3.Error as err:
+            raise _store_error(err) from err
+
+    def _check_open(self) -> None:
+        if self._state != "open":
+            raise StoreError(f"store is {self._state}")
+
+    def health(self) -> ComponentHealth:
+        """The ``store`` health entry: degraded while writes fail or wait (O5)."""
+        return self._watch.health(self._state == "open")
+
     async def schema_version(self) -> int:
         """Return the highest applied migration version."""
         return await self.run(current_version)
 
     async def ping(self) -> None:
-        """Round-trip a trivial query on the worker thread.
+        """Round-trip a trivial query on the writer thread.
 
         Raises:
             StoreError: If the store is closed or the query fails.

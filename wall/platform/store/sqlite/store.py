@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection, Mapping
 from functools import cached_property
 
 from wall.platform.audit import AuditEntry
-from wall.platform.store.sqlite.audit import SqliteAuditLog
+from wall.platform.store.sqlite.audit import SqliteAuditLog, audit_row, insert_audit
 from wall.platform.store.sqlite.engine import SqliteEngine, json_text
 from wall.platform.store.sqlite.tokens import SqliteTokens
 from wall.platform.tokens import IssuedToken, TokenRecord
@@ -87,7 +88,7 @@ class SqliteStore(SqliteEngine):
             row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
             return None if row is None else str(row[0])
 
-        text = await self.run(work)
+        text = await self.read(work)
         if text is None:
             return None
         value: JsonValue = json.loads(text)
@@ -103,21 +104,8 @@ class SqliteStore(SqliteEngine):
         Raises:
             ValueError: If ``value`` is not strict JSON.
         """
-        try:
-            text = json_text(value)
-        except TypeError as err:
-            raise ValueError(
-                f"kv value for {key!r} is not JSON-serialisable: {err}"
-            ) from err
-        at = self.now_text()
-        await self.run(
-            lambda conn: conn.execute(
-                "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE"
-                " SET value = excluded.value, updated_at = excluded.updated_at",
-                (key, text, at),
-            )
-        )
+        row = (key, _kv_text(key, value), self.now_text())
+        await self.run(lambda conn: conn.execute(_PUT_KV, row))
 
     async def list_kv(self, prefix: str) -> dict[str, JsonValue]:
         """Return every key starting with ``prefix`` and its decoded value."""
@@ -131,12 +119,65 @@ class SqliteStore(SqliteEngine):
             ).fetchall()
             return [(str(r[0]), str(r[1])) for r in rows]
 
-        return {key: json.loads(text) for key, text in await self.run(work)}
+        return {key: json.loads(text) for key, text in await self.read(work)}
 
     async def delete_kv(self, key: str) -> bool:
         """Delete ``key``; True if it existed."""
 
         def work(conn: sqlite3.Connection) -> bool:
-            return conn.execute("DELETE FROM kv WHERE key = ?", (key,)).rowcount > 0
+            return conn.execute(_DELETE_KV, (key,)).rowcount > 0
 
         return await self.run(work)
+
+    async def write_audited(
+        self,
+        entry: AuditEntry,
+        *,
+        put: Mapping[str, JsonValue] | None = None,
+        delete: Collection[str] = (),
+    ) -> int:
+        """Write rows and their audit entry in one transaction (O2).
+
+        Either the rows change and the entry is appended, or neither happens:
+        a caller changes its memory only after this returns.
+
+        Args:
+            entry: The audit entry; ``at`` defaults to the store's clock.
+            put: Keys to insert or replace, with their values.
+            delete: Keys to delete (absent ones are fine).
+
+        Returns:
+            The audit entry's id.
+
+        Raises:
+            ValueError: A value or the entry's detail is not strict JSON.
+            StoreError: The database is busy or fails; nothing was written.
+        """
+        at = self.now_text()
+        puts = [(k, _kv_text(k, v), at) for k, v in (put or {}).items()]
+        deletes = [(k,) for k in delete]
+        audit = audit_row(entry, at)
+
+        def work(conn: sqlite3.Connection) -> int:
+            conn.executemany(_PUT_KV, puts)
+            conn.executemany(_DELETE_KV, deletes)
+            return insert_audit(conn, audit)
+
+        return await self.transaction(work)
+
+
+_PUT_KV = (
+    "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE"
+    " SET value = excluded.value, updated_at = excluded.updated_at"
+)
+_DELETE_KV = "DELETE FROM kv WHERE key = ?"
+
+
+def _kv_text(key: str, value: JsonValue) -> str:
+    try:
+        return json_text(value)
+    except TypeError as err:
+        raise ValueError(
+            f"kv value for {key!r} is not JSON-serialisable: {err}"
+        ) from err

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
+from collections.abc import Mapping
+from datetime import datetime
 
-from wall.platform.store.sqlite.engine import SqliteEngine, text_time
+from wall.platform.store.sqlite.engine import SqliteEngine, text_time, time_text
 from wall.platform.tokens import TOKEN_PREFIX, IssuedToken, TokenRecord, hash_secret
 
 logger = logging.getLogger(__name__)
 
 _SELECT_TOKENS = (
-    "SELECT id, name, role, wall_id, created_at, last_used_at, revoked_at"
-    " FROM api_tokens"
+    "SELECT id, name, role, wall_id, created_at, last_used_at, revoked_at,"
+    " expires_at FROM api_tokens"
 )
 
 
@@ -28,6 +30,7 @@ def _token_from_row(row: sqlite3.Row) -> TokenRecord:
         created_at=created_at,
         last_used_at=text_time(row["last_used_at"]),
         revoked_at=text_time(row["revoked_at"]),
+        expires_at=text_time(row["expires_at"]),
     )
 
 
@@ -42,7 +45,12 @@ class SqliteTokens:
         self._engine = engine
 
     async def create_token(
-        self, name: str, role: str, wall_id: str | None = None
+        self,
+        name: str,
+        role: str,
+        wall_id: str | None = None,
+        *,
+        expires_at: datetime | None = None,
     ) -> IssuedToken:
         """Issue a token; only its SHA-256 hash is stored.
 
@@ -50,6 +58,8 @@ class SqliteTokens:
             name: Human label.
             role: Role name (a :class:`wall.platform.auth.Role` value).
             wall_id: Bind a display token to this wall.
+            expires_at: End of validity (see
+                :func:`wall.platform.tokens.token_expiry`); ``None``: never.
 
         Returns:
             The record and the secret (``"cw_"`` + 43 url-safe characters).
@@ -63,14 +73,16 @@ class SqliteTokens:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         digest = hash_secret(secret)
         created_at = self._engine.now_text()
+        expires = None if expires_at is None else time_text(expires_at)
 
         def work(conn: sqlite3.Connection) -> TokenRecord:
             cursor = conn.execute(
-                "INSERT INTO api_tokens (name, role, wall_id, token_hash, created_at)"
-                " VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO api_tokens"
+                " (name, role, wall_id, token_hash, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
                 " RETURNING id, name, role, wall_id,"
-                " created_at, last_used_at, revoked_at",
-                (name, str(role), wall_id, digest, created_at),
+                " created_at, last_used_at, revoked_at, expires_at",
+                (name, str(role), wall_id, digest, created_at, expires),
             )
             return _token_from_row(cursor.fetchone())
 
@@ -81,11 +93,14 @@ class SqliteTokens:
     async def find_token(self, secret: str) -> TokenRecord | None:
         """Look a secret up by its hash, ignoring revoked tokens.
 
+        An expired token is still found: the authenticator, with its clock,
+        says "token expired" rather than "unknown".
+
         Args:
             secret: The presented bearer secret.
 
         Returns:
-            The active record, or ``None``.
+            The unrevoked record, or ``None``.
         """
         digest = hash_secret(secret)
 
@@ -96,7 +111,8 @@ class SqliteTokens:
             ).fetchone()
             return None if row is None else _token_from_row(row)
 
-        return await self._engine.run(work)
+        # the reader: authentication never queues behind a write
+        return await self._engine.read(work)
 
     async def touch_token(self, token_id: int) -> None:
         """Set ``last_used_at`` to now.
@@ -108,6 +124,28 @@ class SqliteTokens:
         await self._engine.run(
             lambda conn: conn.execute(
                 "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (at, token_id)
+            )
+        )
+
+    async def touch_tokens(self, used: Mapping[int, datetime]) -> None:
+        """Set ``last_used_at`` of many tokens in one transaction.
+
+        Args:
+            used: Token id → when it was last used (timezone-aware); unknown
+                ids are ignored, and a time never moves ``last_used_at`` back.
+
+        Raises:
+            ValueError: If a time is naive.
+            StoreError: If the database fails.
+        """
+        rows = [(time_text(at), token_id) for token_id, at in used.items()]
+        if not rows:
+            return
+        await self._engine.transaction(
+            lambda conn: conn.executemany(
+                "UPDATE api_tokens SET last_used_at = ?1 WHERE id = ?2"
+                " AND (last_used_at IS NULL OR last_used_at < ?1)",
+                rows,
             )
         )
 

@@ -1,0 +1,1 @@
+"""Tests of the HTTP layer (wall.api) that need no running service."""

@@ -1,0 +1,1 @@
+"""Pure live-view core: session admission, session lifetime, SDP offer checks."""
