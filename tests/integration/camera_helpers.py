@@ -7,11 +7,14 @@ import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from devices.cameras.camera import CameraStream
 from devices.cameras.config import CameraConfig, StreamPolicy
 from devices.cameras.health import StreamState
 from devices.cameras.packets import EncodedPacket
+from wall.config.settings import Settings, StorageSettings
+from wall.walls.settings import WallSettings
 
 FAST_POLICY = StreamPolicy(
     open_timeout_s=2.0,
@@ -32,6 +35,33 @@ def camera(
         streams["sub"] = {"url": sub}
     return CameraConfig.model_validate(
         {"id": cid, "name": cid, "streams": streams, **extra}
+    )
+
+
+def four_cameras(
+    main: str | None = None, sub: str | None = None
+) -> tuple[CameraConfig, ...]:
+    """``demo-1`` … ``demo-4`` on ``main``/``sub``, or on a port nothing answers."""
+    return tuple(
+        camera(f"demo-{i}", main or f"rtsp://127.0.0.1:9/none{i}", sub)
+        for i in range(1, 5)
+    )
+
+
+def wall_site(
+    tmp_path: Path,
+    cameras: tuple[CameraConfig, ...],
+    *walls: WallSettings,
+    **extra: object,
+) -> Settings:
+    """Settings with a data folder in ``tmp_path``, these cameras and walls."""
+    return Settings.model_validate(
+        {
+            "storage": StorageSettings(data_dir=tmp_path / "data"),
+            "cameras": cameras,
+            "walls": walls,
+            **extra,
+        }
     )
 
 

@@ -14,11 +14,15 @@ import pytest
 from playwright.async_api import Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from tests.integration.camera_helpers import FAST_POLICY, camera
+from tests.integration.camera_helpers import (
+    FAST_POLICY,
+    four_cameras,
+    wall_site,
+)
 from tests.support.browser import chromium
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import running_service
-from wall.config.settings import Settings, StorageSettings
+from wall.config.settings import Settings
 from wall.platform.auth import Role
 from wall.walls.settings import WallSettings
 
@@ -46,19 +50,11 @@ _PAGES = {
 
 
 def _site(tmp_path: Path, rtsp: RtspServer) -> Settings:
-    return Settings(
-        storage=StorageSettings(data_dir=tmp_path / "data"),
-        streams=FAST_POLICY,
-        cameras=tuple(
-            camera(f"demo-{i}", rtsp.url("/main"), rtsp.url("/sub"))
-            for i in range(1, 5)
-        ),
-        walls=(
-            WallSettings(
-                id="main", name="主屏", rows=2, cols=2, default_layout="mixed_2x2"
-            ),
-        ),
+    cameras = four_cameras(rtsp.url("/main"), rtsp.url("/sub"))
+    main = WallSettings(
+        id="main", name="主屏", rows=2, cols=2, default_layout="mixed_2x2"
     )
+    return wall_site(tmp_path, cameras, main, streams=FAST_POLICY)
 
 
 async def _violations(page: Page, url: str, works_js: str) -> list[str]:

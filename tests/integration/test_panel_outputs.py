@@ -14,10 +14,14 @@ import pytest
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from tests.integration.camera_helpers import FAST_POLICY, camera
+from tests.integration.camera_helpers import (
+    FAST_POLICY,
+    four_cameras,
+    wall_site,
+)
 from tests.support.rtsp_server import RtspServer
 from tests.support.service import running_service
-from wall.config.settings import Settings, StorageSettings
+from wall.config.settings import Settings
 from wall.platform.auth import Role
 from wall.platform.wire import parse_wire_time
 from wall.walls.settings import WallSettings
@@ -26,24 +30,16 @@ pytestmark = pytest.mark.rtsp
 
 
 def site(tmp_path: Path, rtsp: RtspServer) -> Settings:
-    return Settings(
-        storage=StorageSettings(data_dir=tmp_path / "data"),
-        streams=FAST_POLICY,
-        cameras=tuple(
-            camera(f"demo-{i}", rtsp.url("/main"), rtsp.url("/sub"))
-            for i in range(1, 5)
-        ),
-        walls=(
-            WallSettings(
-                id="main",
-                name="主屏",
-                rows=2,
-                cols=2,
-                default_layout="mixed_2x2",
-                composite_fps=10,
-            ),
-        ),
+    cameras = four_cameras(rtsp.url("/main"), rtsp.url("/sub"))
+    main = WallSettings(
+        id="main",
+        name="主屏",
+        rows=2,
+        cols=2,
+        default_layout="mixed_2x2",
+        composite_fps=10,
     )
+    return wall_site(tmp_path, cameras, main, streams=FAST_POLICY)
 
 
 async def test_a_panel_is_served_as_mpegts_a_decoder_can_play(

@@ -12,26 +12,19 @@ import httpx
 import pytest
 import websockets
 
-from tests.integration.camera_helpers import camera
+from tests.integration.camera_helpers import camera, four_cameras, wall_site
 from tests.support.service import RunningService, running_service
-from wall.config.settings import Settings, StorageSettings
+from wall.config.settings import Settings
 from wall.platform.auth import Role
 from wall.walls.settings import WallSettings
 
 
 def site(tmp_path: Path) -> Settings:
-    return Settings(
-        storage=StorageSettings(data_dir=tmp_path / "data"),
-        cameras=tuple(
-            camera(f"demo-{i}", f"rtsp://127.0.0.1:9/none{i}") for i in range(1, 5)
-        ),
-        walls=(
-            WallSettings(
-                id="main", name="主屏", rows=3, cols=4, default_layout="mixed_4x3"
-            ),
-            WallSettings(id="duty", name="值班席", rows=2, cols=2),
-        ),
+    main = WallSettings(
+        id="main", name="主屏", rows=3, cols=4, default_layout="mixed_4x3"
     )
+    duty = WallSettings(id="duty", name="值班席", rows=2, cols=2)
+    return wall_site(tmp_path, four_cameras(), main, duty)
 
 
 async def _get(c: httpx.AsyncClient, svc: RunningService, path: str) -> Any:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from contextlib import ExitStack as DoesNotRaise
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.support.clocks import SettableClock
+from tests.wall.platform.token_fixtures import TOKENS_T0
 from wall.platform.errors import Unavailable
 from wall.platform.store.migrations import MIGRATIONS
 from wall.platform.store.sqlite import SqliteStore
@@ -25,19 +26,8 @@ from wall.platform.tokens import (
     token_expiry,
 )
 
-T0 = datetime(2025, 6, 1, tzinfo=UTC)
+T0 = TOKENS_T0
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-def clock() -> SettableClock:
-    return SettableClock(T0)
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: SettableClock) -> AsyncIterator[SqliteStore]:
-    async with SqliteStore(tmp_path / "tokens.sqlite3", now=clock) as opened:
-        yield opened
 
 
 # --- lifetimes ------------------------------------------------------------------------

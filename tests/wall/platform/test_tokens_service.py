@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
 from tests.support.clocks import SettableClock
+from tests.wall.platform.token_fixtures import TOKENS_T0
 from wall.platform.auth import Role
 from wall.platform.auth_settings import AuthSettings
 from wall.platform.connections import ConnectionRegistry, TokenWatch, ended_tokens
@@ -18,18 +17,7 @@ from wall.platform.store.sqlite import SqliteStore
 from wall.platform.token_service import TokenService
 from wall.platform.tokens import TokenRecord
 
-T0 = datetime(2025, 6, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> SettableClock:
-    return SettableClock(T0)
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: SettableClock) -> AsyncIterator[SqliteStore]:
-    async with SqliteStore(tmp_path / "tokens.sqlite3", now=clock) as opened:
-        yield opened
+T0 = TOKENS_T0
 
 
 class Ended:
