@@ -127,7 +127,7 @@ async def _token_service(config: str | None) -> AsyncIterator[TokenService]:
     walls = [w.id for w in settings.walls] if config else None
     settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
     async with SqliteStore(settings.storage.sqlite_path) as store:
-        yield TokenService(store.tokens, store.audit, settings.auth, walls=walls)
+        yield TokenService(store.tokens, settings.auth, walls=walls)
 
 
 def _cli_actor() -> str:

@@ -241,7 +241,7 @@ class Runtime:
         )
         walls = [w.id for w in self.settings.walls]
         self._parts["tokens"] = TokenService(
-            store.tokens, store.audit, auth, walls=walls, on_revoked=watch.end
+            store.tokens, auth, walls=walls, on_revoked=watch.end
         )
 
     async def _start_alarms_and_detection(self) -> None:

@@ -8,6 +8,7 @@ the camera's next keyframe.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from fractions import Fraction
 from typing import Any, Protocol
@@ -68,6 +69,11 @@ class RelayTrack(MediaStreamTrack):
 
     async def recv(self) -> av.Packet[Any]:
         """The next packet, timed for RTP."""
+        # A new viewer's cached GOP is already queued, so get() returns at
+        # once and aiortc packetises and encrypts the whole backlog in one
+        # turn of the loop (tens of ms at 1080p). Yielding per packet lets
+        # health checks and other viewers run in between.
+        await asyncio.sleep(0)
         try:
             packet = await self.subscriber.get()
         except StreamClosed:

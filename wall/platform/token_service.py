@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime
 
-from wall.platform.audit import AuditEntry, AuditLog
+from wall.platform.audit import AuditEntry
 from wall.platform.auth import Role
 from wall.platform.auth_settings import AuthSettings
 from wall.platform.clock import utc_now
@@ -27,8 +27,8 @@ class TokenService:
     """Tokens as an admin sees them.
 
     Args:
-        ledger: Where tokens are stored.
-        audit: Where each issue and revocation is recorded.
+        ledger: Where tokens are stored; each issue and revocation commits
+            with its audit entry.
         settings: The default lifetime.
         walls: Wall ids a display token may be bound to; ``None``: any.
         now: UTC clock (issue time, expiry).
@@ -40,7 +40,6 @@ class TokenService:
     def __init__(
         self,
         ledger: TokenLedger,
-        audit: AuditLog,
         settings: AuthSettings,
         *,
         walls: Collection[str] | None = None,
@@ -48,7 +47,6 @@ class TokenService:
         on_revoked: Revoked | None = None,
     ) -> None:
         self._ledger = ledger
-        self._audit = audit
         self._settings = settings
         self._walls = walls
         self._now = now
@@ -85,26 +83,15 @@ class TokenService:
                 wall_bound=wall_id is not None,
                 default_days=self._settings.token_lifetime_days,
             )
-            issued = await self._ledger.create_token(
-                name, role, wall_id, expires_at=expires_at
+            return await self._ledger.create_token(
+                name,
+                role,
+                wall_id,
+                expires_at=expires_at,
+                audit=lambda record: _issued_entry(actor, record),
             )
         except ValueError as err:
             raise Invalid("invalid_token_request", str(err)) from err
-        record = issued.record
-        await self._audit.append_audit(
-            AuditEntry(
-                actor=actor,
-                action="token.create",
-                target=f"token:{record.id}",
-                detail={
-                    "name": record.name,
-                    "role": record.role,
-                    "wall_id": record.wall_id,
-                    "expires_at": _text(record.expires_at),
-                },
-            )
-        )
-        return issued
 
     async def tokens(self) -> tuple[TokenRecord, ...]:
         """Every token, revoked ones included, by id."""
@@ -120,15 +107,15 @@ class TokenService:
             NotFound: No token has this id.
             Conflict: It is revoked already.
         """
-        if not await self._ledger.revoke_token(token_id):
+        entry = AuditEntry(
+            actor=actor, action="token.revoke", target=f"token:{token_id}"
+        )
+        if not await self._ledger.revoke_token(token_id, entry):
             if self._find(await self.tokens(), token_id) is None:
                 raise NotFound("token_not_found", f"no token with id {token_id}")
             raise Conflict(
                 "token_already_revoked", f"token {token_id} is already revoked"
             )
-        await self._audit.append_audit(
-            AuditEntry(actor=actor, action="token.revoke", target=f"token:{token_id}")
-        )
         if self._on_revoked is not None:
             await self._on_revoked(token_id, "token revoked")
         record = self._find(await self.tokens(), token_id)
@@ -138,6 +125,20 @@ class TokenService:
     @staticmethod
     def _find(records: tuple[TokenRecord, ...], token_id: int) -> TokenRecord | None:
         return next((r for r in records if r.id == token_id), None)
+
+
+def _issued_entry(actor: str, record: TokenRecord) -> AuditEntry:
+    return AuditEntry(
+        actor=actor,
+        action="token.create",
+        target=f"token:{record.id}",
+        detail={
+            "name": record.name,
+            "role": record.role,
+            "wall_id": record.wall_id,
+            "expires_at": _text(record.expires_at),
+        },
+    )
 
 
 def _text(moment: datetime | None) -> str | None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
+
+from wall.platform.audit import AuditEntry
 
 TOKEN_PREFIX = "cw_"  # noqa: S105 - a public prefix, not a secret
 """Prefix of every issued API token secret (easy to spot in leaked text)."""
@@ -239,8 +241,9 @@ class TokenLedger(Protocol):
         wall_id: str | None = None,
         *,
         expires_at: datetime | None = None,
+        audit: Callable[[TokenRecord], AuditEntry] | None = None,
     ) -> IssuedToken:
-        """Issue a new token; the secret is returned once and never stored."""
+        """Issue a new token with its audit entry (one commit); the secret once."""
         ...
 
     async def list_tokens(
@@ -249,6 +252,11 @@ class TokenLedger(Protocol):
         """Return tokens ordered by id."""
         ...
 
-    async def revoke_token(self, token_id: int) -> bool:
-        """Revoke a token; ``False`` if unknown or already revoked."""
+    async def revoke_token(
+        self, token_id: int, audit: AuditEntry | None = None
+    ) -> bool:
+        """Revoke a token (and record ``audit`` in the same commit).
+
+        ``False`` if unknown or already revoked.
+        """
         ...

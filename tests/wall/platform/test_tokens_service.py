@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.clocks import SettableClock
 from tests.wall.platform.token_fixtures import TOKENS_T0
+from wall.platform.audit import AuditEntry
 from wall.platform.auth import Role
 from wall.platform.auth_settings import AuthSettings
 from wall.platform.connections import ConnectionRegistry, TokenWatch, ended_tokens
@@ -33,7 +34,6 @@ class Ended:
 def service(store: SqliteStore, clock: SettableClock, ended: Ended) -> TokenService:
     return TokenService(
         store.tokens,
-        store.audit,
         AuthSettings(token_lifetime_days=90),
         walls=["main", "duty"],
         now=clock,
@@ -220,3 +220,24 @@ async def test_a_failing_hook_does_not_stop_the_others(
         connection = registry.register(3, lambda: False)
         await watch.end(3, "token revoked")
     assert connection.ended.is_set() and hook.calls == [3]
+
+
+async def test_a_token_and_its_audit_entry_commit_together(store: SqliteStore) -> None:
+    # an audit entry that cannot be written takes the token with it
+    def unwritable(record: TokenRecord) -> AuditEntry:
+        return AuditEntry(
+            actor="t", action="token.create", target="x", detail={"bad": float("nan")}
+        )
+
+    with pytest.raises(ValueError):
+        await store.tokens.create_token("lost", "viewer", audit=unwritable)
+    assert await store.list_tokens() == ()
+    issued = await store.create_token("kept", "viewer")
+    entry = AuditEntry(
+        actor="t", action="token.revoke", target="y", detail={"b": float("nan")}
+    )
+    with pytest.raises(ValueError):
+        await store.tokens.revoke_token(issued.record.id, entry)
+    (record,) = await store.list_tokens()
+    assert record.revoked_at is None
+    assert await store.list_audit() == ()

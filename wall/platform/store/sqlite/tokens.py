@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from wall.platform.audit import AuditEntry
+from wall.platform.store.sqlite.audit import audit_row, insert_audit
 from wall.platform.store.sqlite.engine import SqliteEngine, text_time, time_text
 from wall.platform.tokens import TOKEN_PREFIX, IssuedToken, TokenRecord, hash_secret
 
@@ -51,6 +53,7 @@ class SqliteTokens:
         wall_id: str | None = None,
         *,
         expires_at: datetime | None = None,
+        audit: Callable[[TokenRecord], AuditEntry] | None = None,
     ) -> IssuedToken:
         """Issue a token; only its SHA-256 hash is stored.
 
@@ -60,6 +63,8 @@ class SqliteTokens:
             wall_id: Bind a display token to this wall.
             expires_at: End of validity (see
                 :func:`wall.platform.tokens.token_expiry`); ``None``: never.
+            audit: Builds the audit entry of the new record; it commits in
+                the same transaction as the token, or neither does.
 
         Returns:
             The record and the secret (``"cw_"`` + 43 url-safe characters).
@@ -84,9 +89,12 @@ class SqliteTokens:
                 " created_at, last_used_at, revoked_at, expires_at",
                 (name, str(role), wall_id, digest, created_at, expires),
             )
-            return _token_from_row(cursor.fetchone())
+            record = _token_from_row(cursor.fetchone())
+            if audit is not None:
+                insert_audit(conn, audit_row(audit(record), created_at))
+            return record
 
-        record = await self._engine.run(work)
+        record = await self._engine.transaction(work)
         logger.info("store: issued token %d (%s, role %s)", record.id, name, role)
         return IssuedToken(record=record, secret=secret)
 
@@ -165,11 +173,14 @@ class SqliteTokens:
 
         return await self._engine.run(work)
 
-    async def revoke_token(self, token_id: int) -> bool:
+    async def revoke_token(
+        self, token_id: int, audit: AuditEntry | None = None
+    ) -> bool:
         """Revoke a token.
 
         Args:
             token_id: Token id.
+            audit: Recorded in the same transaction, if the token was revoked.
 
         Returns:
             ``True`` if it was active and is now revoked; ``False`` if unknown
@@ -183,9 +194,13 @@ class SqliteTokens:
                 " WHERE id = ? AND revoked_at IS NULL",
                 (at, token_id),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            if audit is not None:
+                insert_audit(conn, audit_row(audit, at))
+            return True
 
-        revoked = await self._engine.run(work)
+        revoked = await self._engine.transaction(work)
         if revoked:
             logger.info("store: revoked token %d", token_id)
         return revoked
