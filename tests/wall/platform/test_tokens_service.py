@@ -229,14 +229,14 @@ async def test_a_token_and_its_audit_entry_commit_together(store: SqliteStore) -
             actor="t", action="token.create", target="x", detail={"bad": float("nan")}
         )
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="JSON"):
         await store.tokens.create_token("lost", "viewer", audit=unwritable)
     assert await store.list_tokens() == ()
     issued = await store.create_token("kept", "viewer")
     entry = AuditEntry(
         actor="t", action="token.revoke", target="y", detail={"b": float("nan")}
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="JSON"):
         await store.tokens.revoke_token(issued.record.id, entry)
     (record,) = await store.list_tokens()
     assert record.revoked_at is None
