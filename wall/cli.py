@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import sys
@@ -65,9 +66,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class _EveryLayout(frozenset[str]):
+    """Takes any layout id: the first pass, which only finds the database."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def load_site(path: Path, *, resolve_env: bool = True) -> Settings:
+    """Load a config whose walls may name shipped layouts or saved ones.
+
+    Layouts saved through the API live in the config's own database, so the
+    file is read twice: once to find that database (layout names unchecked),
+    then with the shipped and the saved layout ids. If the first pass fails,
+    the second reports every error against the shipped layouts alone.
+
+    Raises:
+        ConfigError: every problem of the file, each at its line.
+    """
+    from wall.config.consistency import builtin_layout_ids
+    from wall.walls.store import saved_layout_ids
+
+    saved: frozenset[str] = frozenset()
+    with contextlib.suppress(ConfigError):
+        first = load_settings(path, resolve_env=resolve_env, layout_ids=_EveryLayout())
+        saved = saved_layout_ids(first.storage.sqlite_path)
+    known = builtin_layout_ids() | saved
+    return load_settings(path, resolve_env=resolve_env, layout_ids=known)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the service from a config file."""
-    settings = load_settings(Path(args.config))
+    settings = load_site(Path(args.config))
     _serve(settings)
     return 0
 
@@ -78,7 +108,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     from vision.manifest import load_manifests
 
     try:
-        settings = load_settings(Path(args.config), resolve_env=not args.no_env)
+        settings = load_site(Path(args.config), resolve_env=not args.no_env)
     except ConfigError as err:
         print(f"{err.source}: {len(err.issues)} error(s)", file=sys.stderr)
         for issue in err.issues:  # sorted by line

@@ -181,12 +181,15 @@ def parse_settings(
 
 
 def load_settings(
-    path: Path, env: Mapping[str, str] | None = None, *, resolve_env: bool = True
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    resolve_env: bool = True,
+    layout_ids: Collection[str] | None = None,
 ) -> Settings:
     """Read and validate a config file (relative paths in it are from the CWD).
 
-    ``resolve_env=False`` leaves ``${NAME}`` references unresolved, as
-    :func:`parse_settings` describes.
+    ``resolve_env`` and ``layout_ids`` are as :func:`parse_settings` describes.
 
     Raises:
         ConfigError: on a missing file or any invalid key.
@@ -197,4 +200,6 @@ def load_settings(
         raise ConfigError(
             str(path), [ConfigIssue("", None, f"cannot read file: {err.strerror}")]
         ) from err
-    return parse_settings(text, str(path), env, resolve_env=resolve_env)
+    return parse_settings(
+        text, str(path), env, resolve_env=resolve_env, layout_ids=layout_ids
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from layouts import Layout, LayoutInvalid
@@ -17,6 +18,7 @@ from layouts.content import TileContent
 from layouts.loader import parse_layout_data
 from wall.platform.audit import AuditEntry
 from wall.platform.store.protocols import AuditedRows
+from wall.platform.store.sqlite.store import stored_keys
 from wall.walls.codec import state_from_json, state_to_json
 from wall.walls.core.wall_state import WallState
 from wall.walls.repository import StoredStateUnreadable
@@ -141,3 +143,13 @@ class SqliteLayouts:
         """Forget a layout and append its audit entry in one transaction."""
         key = StoreKey(KeyKind.LAYOUT, layout_id)
         await self._store.write_audited(audit, delete=[key.text])
+
+
+def saved_layout_ids(database: Path) -> frozenset[str]:
+    """Ids of the layouts in a database file (read-only, blocking; for the CLI).
+
+    Config checks use them beside the shipped layouts: a wall's default
+    layout may be one an admin saved through the API.
+    """
+    prefix = StoreKey.prefix(KeyKind.LAYOUT)
+    return frozenset(StoreKey.parse(key).id for key in stored_keys(database, prefix))

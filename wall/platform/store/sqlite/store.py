@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Collection, Mapping
+from contextlib import closing
 from functools import cached_property
+from pathlib import Path
 
 from wall.platform.audit import AuditEntry
+from wall.platform.store.migrations import StoreError
 from wall.platform.store.sqlite.audit import SqliteAuditLog, audit_row, insert_audit
+from wall.platform.store.sqlite.connection import connect_reader
 from wall.platform.store.sqlite.engine import SqliteEngine, json_text
 from wall.platform.store.sqlite.tokens import SqliteTokens
 from wall.platform.tokens import IssuedToken, TokenRecord
@@ -181,3 +185,29 @@ def _kv_text(key: str, value: JsonValue) -> str:
         raise ValueError(
             f"kv value for {key!r} is not JSON-serialisable: {err}"
         ) from err
+
+
+def stored_keys(path: Path, prefix: str) -> frozenset[str]:
+    """The kv keys under ``prefix`` in a database file, read-only.
+
+    Blocking: for the command line, which may run beside the service. A
+    missing file or a database without the ``kv`` table has no keys; nothing
+    is created or migrated.
+
+    Raises:
+        StoreError: The file cannot be read.
+    """
+    if not path.is_file():
+        return frozenset()
+    try:
+        with closing(connect_reader(str(path), busy_timeout_s=5.0)) as conn:
+            if conn.execute(_HAS_KV).fetchone() is None:
+                return frozenset()
+            rows = conn.execute(_KEYS_UNDER, (prefix, prefix + "\uffff"))
+            return frozenset(str(row[0]) for row in rows)
+    except sqlite3.Error as err:
+        raise StoreError(f"cannot read database {path}: {err}") from err
+
+
+_HAS_KV = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'"
+_KEYS_UNDER = "SELECT key FROM kv WHERE key >= ? AND key < ?"
