@@ -171,7 +171,9 @@ class SqliteTokens:
             rows = conn.execute(_SELECT_TOKENS + where + " ORDER BY id")
             return tuple(_token_from_row(row) for row in rows)
 
-        return await self._engine.run(work)
+        # the reader: the revocation watch polls this and must not queue
+        # behind a busy write
+        return await self._engine.read(work)
 
     async def revoke_token(
         self, token_id: int, audit: AuditEntry | None = None
