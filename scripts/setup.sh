@@ -14,7 +14,7 @@ DEV=0
 PYTHON="${PYTHON:-python3}"
 
 RUNTIME_PKGS=(ffmpeg python3-venv)
-TEST_PKGS=(chromium mosquitto gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi
+TEST_PKGS=(chromium mosquitto mosquitto-clients gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi
            gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
            gstreamer1.0-libav gstreamer1.0-tools gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0)
 pkgs=("${RUNTIME_PKGS[@]}")

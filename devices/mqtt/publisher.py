@@ -1,11 +1,9 @@
-"""Adapter: publish JSON events to an MQTT broker with paho-mqtt 2.x (QoS 1).
+"""Adapter: publish JSON events to an MQTT broker (QoS 1) over the shared client.
 
-paho's network loop runs in paho's own thread and reconnects with its
-exponential backoff. Every paho callback hops to the event loop through one
-helper, :meth:`MqttPublisher._post`; all state (the outbox, messages in
-flight, health) lives on the loop, and only the loop calls
-``Client.publish``. That single-thread ownership is also what avoids a lock
-inversion: paho calls ``on_publish`` while holding its own message lock.
+The connection, its network thread, reconnect backoff and the one crossing
+from paho's thread to the event loop are :class:`~devices.mqtt.client.MqttClient`'s;
+this module adds the outbox and availability. All its state (the outbox,
+messages in flight) lives on the loop, and only the loop publishes.
 
 Backpressure (HS9): an outbox bounded to ``outbox_max`` messages drops the
 oldest when full and counts it; at most ``max_inflight`` messages are handed
@@ -24,16 +22,12 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.reasoncodes import ReasonCode
-
-from devices.addresses import checked_port
+from devices.mqtt.client import ClientState, MqttClient
+from devices.mqtt.connection import MqttClientConfig, Will, parse_broker_url
 
 __all__ = ["MqttHealth", "MqttPublisher", "MqttPublisherConfig", "PublisherState"]
 
@@ -61,7 +55,7 @@ class MqttPublisherConfig:
             is dropped (and counted) beyond this.
         max_inflight: Unacknowledged QoS 1 messages at once.
         status_topic: Availability topic (retained ``online``/``offline``).
-        backoff_initial_s: First reconnect delay (paho doubles it).
+        backoff_initial_s: First reconnect delay (doubling, jittered).
         backoff_max_s: Longest reconnect delay.
     """
 
@@ -97,17 +91,27 @@ class MqttPublisherConfig:
             >>> MqttPublisherConfig.from_url("mqtts://broker:8884").tls
             True
         """
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError("broker URL must start with mqtt:// or mqtts://")
-        if "@" in parts.netloc:
-            raise ValueError("broker URL must not contain credentials")
-        if not parts.hostname:
-            raise ValueError("broker URL has no host")
-        port = checked_port(parts, "broker URL")
-        tls = parts.scheme == "mqtts"
-        default = 8883 if tls else 1883
-        return cls(host=parts.hostname, port=port or default, tls=tls, **options)
+        host, port, tls = parse_broker_url(url)
+        return cls(host=host, port=port, tls=tls, **options)
+
+    def client_config(self) -> MqttClientConfig:
+        """The shared client's settings: MQTT 3.1.1, clean session, the will."""
+        return MqttClientConfig(
+            host=self.host,
+            port=self.port,
+            tls=self.tls,
+            username=self.username,
+            password=self.password,
+            client_id=self.client_id,
+            protocol="3.1.1",
+            # the publisher subscribes to nothing: no session worth keeping
+            persistent_session=False,
+            keepalive_s=self.keepalive_s,
+            will=Will(self.status_topic, b"offline", retain=True),
+            max_inflight_out=self.max_inflight,
+            backoff_initial_s=float(self.backoff_initial_s),
+            backoff_max_s=float(self.backoff_max_s),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,15 @@ class _Message:
     retain: bool = False
 
 
+_STATES: dict[ClientState, PublisherState] = {
+    "connecting": "connecting",
+    "connected": "connected",
+    "reconnecting": "disconnected",
+    "refused": "refused",
+    "closed": "closed",
+}
+
+
 class MqttPublisher:
     """Publishes JSON on MQTT; a no-op when no broker is configured.
 
@@ -155,122 +168,47 @@ class MqttPublisher:
 
     def __init__(self, config: MqttPublisherConfig | None) -> None:
         self.config = config
-        self._state: PublisherState = "not_configured" if config is None else "closed"
-        self._detail: str | None = None
         self._outbox: deque[_Message] = deque()
         self._in_flight: set[int] = set()
-        self._dropped = self._acked = self._connects = 0
-        self._client: paho.Client | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._dropped = self._acked = 0
+        self._client: MqttClient | None = None
+        self._closed = config is not None
         self._drained = asyncio.Event()
 
     async def __aenter__(self) -> MqttPublisher:
-        config = self.config
-        if config is None:
+        if self.config is None:
             return self
-        self._loop = asyncio.get_running_loop()
-        client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=config.client_id,
-            protocol=paho.MQTTv311,
-            clean_session=True,
-        )
-        if config.username is not None:
-            client.username_pw_set(config.username, config.password)
-        if config.tls:
-            client.tls_set()
-        client.will_set(config.status_topic, b"offline", qos=1, retain=True)
-        client.reconnect_delay_set(config.backoff_initial_s, config.backoff_max_s)
-        client.max_inflight_messages_set(config.max_inflight)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
-        client.on_connect_fail = self._on_connect_fail
-        self._client = client
-        self._state = "connecting"
-        log.info("mqtt[%s] connecting", self._broker)
-        # connect_async does no I/O: paho's thread opens the socket and retries
-        client.connect_async(config.host, config.port, config.keepalive_s)
-        client.loop_start()
+        client = MqttClient(self.config.client_config())
+        client.add_listener(self)
+        self._client, self._closed = client, False
+        await client.__aenter__()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     @property
+    def _state(self) -> PublisherState:
+        if self.config is None:
+            return "not_configured"
+        if self._closed or self._client is None:
+            return "closed"
+        return _STATES[self._client.health().state]
+
+    @property
     def _broker(self) -> str | None:
         c = self.config
         return None if c is None else f"{c.host}:{c.port}"
 
-    # ---- paho thread side: every callback only posts to the loop -------------
-    def _post(self, fn: Callable[..., None], *args: object) -> None:
-        """The one crossing from paho's thread to the event loop."""
-        loop = self._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is already closed
-                loop.call_soon_threadsafe(fn, *args)
-
-    def _on_connect(
-        self,
-        client: paho.Client,
-        userdata: Any,
-        flags: paho.ConnectFlags,
-        reason: ReasonCode,
-        properties: Any,
-    ) -> None:
-        self._post(self._connected, not reason.is_failure, str(reason))
-
-    def _on_disconnect(
-        self,
-        client: paho.Client,
-        userdata: Any,
-        flags: paho.DisconnectFlags,
-        reason: ReasonCode,
-        properties: Any,
-    ) -> None:
-        self._post(self._disconnected, str(reason))
-
-    def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
-        self._post(self._disconnected, "connection failed")
-
-    def _on_publish(
-        self,
-        client: paho.Client,
-        userdata: Any,
-        mid: int,
-        reason: ReasonCode,
-        properties: Any,
-    ) -> None:
-        self._post(self._acknowledged, mid)
-
-    # ---- loop side -------------------------------------------------------------
-    def _connected(self, ok: bool, reason: str) -> None:
-        if self._state == "closed":
-            return
-        if not ok:
-            if self._state != "refused":
-                log.warning(
-                    "mqtt[%s] broker refused the connection: %s", self._broker, reason
-                )
-            self._state, self._detail = "refused", reason
-            return
-        self._state, self._detail = "connected", None
-        self._connects += 1
-        log.info("mqtt[%s] connected", self._broker)
+    # ---- client listener (loop side) -------------------------------------------
+    def on_connected(self) -> None:
+        """Announce ``online`` (retained) and send what waited."""
         if self._client is not None and self.config is not None:
-            self._client.publish(
-                self.config.status_topic, b"online", qos=1, retain=True
-            )
+            self._client.publish(self.config.status_topic, b"online", retain=True)
         self._pump()
 
-    def _disconnected(self, reason: str) -> None:
-        if self._state in ("closed", "refused"):
-            return
-        if self._state == "connected":
-            log.warning("mqtt[%s] disconnected: %s", self._broker, reason)
-        self._state, self._detail = "disconnected", reason
-
-    def _acknowledged(self, mid: int) -> None:
+    def on_published(self, mid: int) -> None:
+        """Count the broker's acknowledgement and hand over more."""
         if mid in self._in_flight:
             self._in_flight.discard(mid)
             self._acked += 1
@@ -283,21 +221,21 @@ class MqttPublisher:
             return
         while self._outbox and len(self._in_flight) < config.max_inflight:
             msg = self._outbox.popleft()
-            info = client.publish(msg.topic, msg.payload, qos=1, retain=msg.retain)
-            if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN:
+            ticket = client.publish(msg.topic, msg.payload, retain=msg.retain)
+            if ticket.status == "queued":
                 # paho keeps the message and sends it after the reconnect
-                self._in_flight.add(info.mid)
+                self._in_flight.add(ticket.mid)
                 break
-            if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            if ticket.status == "refused":
                 self._dropped += 1
                 log.warning(
                     "mqtt[%s] paho refused a message on %s: %s",
                     self._broker,
                     msg.topic,
-                    paho.error_string(info.rc),
+                    ticket.detail,
                 )
                 continue
-            self._in_flight.add(info.mid)
+            self._in_flight.add(ticket.mid)
         if not self._outbox and not self._in_flight:
             self._drained.set()
 
@@ -314,7 +252,7 @@ class MqttPublisher:
         Returns:
             False if no broker is configured or the publisher is closed.
         """
-        if self.config is None or self._state in ("not_configured", "closed"):
+        if self.config is None or self._state == "closed":
             return False
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         if len(self._outbox) >= self.config.outbox_max:
@@ -333,15 +271,18 @@ class MqttPublisher:
 
     def health(self) -> MqttHealth:
         """Current state and counters."""
+        client = None if self._closed else self._client
+        detail = None if client is None else client.health().detail
+        connects = 0 if self._client is None else self._client.health().connects
         return MqttHealth(
             self._state,
-            self._detail,
+            detail,
             self._broker,
             len(self._outbox),
             len(self._in_flight),
             self._dropped,
             self._acked,
-            self._connects,
+            connects,
         )
 
     async def aclose(self) -> None:
@@ -350,7 +291,7 @@ class MqttPublisher:
         Idempotent and bounded (about one second of flushing).
         """
         client, config = self._client, self.config
-        if client is None or config is None or self._state == "closed":
+        if client is None or config is None or self._closed:
             return
         if self._state == "connected":
             self._outbox.append(_Message(config.status_topic, b"offline", True))
@@ -359,9 +300,5 @@ class MqttPublisher:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(_CLOSE_FLUSH_S):
                     await self._drained.wait()
-        self._client = None
-        self._state, self._detail = "closed", None
-        client.disconnect()
-        # loop_stop joins paho's thread: off the event loop
-        await asyncio.to_thread(client.loop_stop)
-        log.info("mqtt[%s] closed", self._broker)
+        self._closed = True
+        await client.aclose()
