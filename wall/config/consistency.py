@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from layouts import load_builtin_layouts
 from layouts.yaml_document import KeyPath, dotted_path
+from wall.sensors.settings import rule_problems_on
 from wall.walls.settings import ScheduleWindowSettings
 
 MAX_KNOWN_NAMED: Final = 20
@@ -63,6 +64,9 @@ def check_consistency(
     for path, wall in _mappings(data, ("walls",)):
         _check_wall(path, wall, layout_ids, found)
     _check_detection(data, camera_ids, found)
+    stations = _mappings(data, ("stations",))
+    _check_stations(stations, camera_ids, found)
+    _check_sensor_rules(_mappings(data, ("sensor_rules",)), stations, found)
     return found
 
 
@@ -152,3 +156,63 @@ def _check_detection(
         if isinstance(analysed, Mapping):
             zones = _mappings(analysed, (*path, "zones"))
             _unique_ids(zones, "zone", found)
+
+
+def _check_stations(
+    stations: list[tuple[KeyPath, Mapping[str, object]]],
+    camera_ids: Collection[str],
+    found: list[Inconsistency],
+) -> None:
+    _unique_ids(stations, "station", found)
+    for path, station in stations:
+        cameras = station.get("linked_camera_ids")
+        if not isinstance(cameras, Sequence) or isinstance(cameras, str):
+            continue
+        for n, camera in enumerate(cameras):
+            where = (*path, "linked_camera_ids", n)
+            found += _missing(where, "camera with id", camera, camera_ids)
+
+
+def _in_scope(
+    rule: Mapping[str, object], stations: list[tuple[KeyPath, Mapping[str, object]]]
+) -> list[Mapping[str, object]]:
+    """The stations a rule names or whose kind it names (first of each id)."""
+    target, kind, seen = rule.get("station"), rule.get("station_kind"), set()
+    scoped = []
+    for _, station in stations:
+        sid = station.get("id")
+        if isinstance(sid, str) and sid not in seen:
+            seen.add(sid)
+            named = target is not None and sid == target
+            if named or (
+                target is None and kind is not None and station.get("kind") == kind
+            ):
+                scoped.append(station)
+    return scoped
+
+
+def _check_sensor_rules(
+    rules: list[tuple[KeyPath, Mapping[str, object]]],
+    stations: list[tuple[KeyPath, Mapping[str, object]]],
+    found: list[Inconsistency],
+) -> None:
+    """Unknown stations, R2 and R11 per station, two rules on one alarm key."""
+    _unique_ids(rules, "rule", found)
+    station_ids = {s.get("id") for _, s in stations} - {None}
+    known = {i for i in station_ids if isinstance(i, str)}
+    claimed: dict[tuple[object, object], KeyPath] = {}
+    for path, rule in rules:
+        found += _missing((*path, "station"), "station", rule.get("station"), known)
+        for station in _in_scope(rule, stations):
+            sid = station.get("id")
+            for problem in rule_problems_on(rule, station):
+                message = f"station {sid!r}: {problem.message}"
+                found.append(Inconsistency((*path, problem.key), message))
+            key = (rule.get("type"), sid)
+            if key in claimed and isinstance(key[0], str):
+                message = (
+                    f"rule raises {key[0]!r} on station {sid!r} like the rule at "
+                    f"{dotted_path(claimed[key])}: one alarm per station and type"
+                )
+                found.append(Inconsistency((*path, "type"), message))
+            claimed.setdefault(key, path)

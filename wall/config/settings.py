@@ -19,6 +19,7 @@ from wall.detection.settings import DetectionSettings
 from wall.live.settings import WebRtcSettings
 from wall.platform.auth import AuthSettings
 from wall.platform.wire import WireModel
+from wall.sensors.settings import RuleSettings, StationSettings
 from wall.walls.settings import WallSettings
 
 CONSISTENCY_CHECKED = "consistency_checked"
@@ -126,6 +127,12 @@ class Settings(WireModel):
     mqtt: MqttSettings | None = Field(None, description="Broker; none by default.")
     detection: DetectionSettings = Field(
         DetectionSettings(), description="Person/vehicle detection (issue 4)."
+    )
+    stations: tuple[StationSettings, ...] = Field(
+        (), description="Monitoring stations: gauges, probes, sirens (issue 11)."
+    )
+    sensor_rules: tuple[RuleSettings, ...] = Field(
+        (), description="Threshold alarm rules on station elements (issue 11)."
     )
 
     @model_validator(mode="after")

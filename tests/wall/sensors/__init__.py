@@ -1,0 +1,1 @@
+"""Tests for the sensors capability (issue 11)."""

@@ -1,0 +1,1 @@
+"""Sensors: stations, observations, threshold rules and their alarms (issue 11)."""
