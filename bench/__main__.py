@@ -17,6 +17,7 @@ from typing import Any
 from bench import (
     abuse_load,
     cameras_per_machine,
+    chart_query,
     composite_cost,
     first_frame,
     ingest_capacity,
@@ -41,6 +42,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, BenchResult]]] = {
     "cameras_per_machine": cameras_per_machine.run,
     "stream_selection": stream_selection.run,
     "abuse_load": abuse_load.run,
+    "chart_query": chart_query.run,
 }
 
 

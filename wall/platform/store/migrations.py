@@ -208,6 +208,48 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
         """,
     ),
+    Migration(
+        5,
+        "sensor observations and ingest dead letters",
+        """
+        CREATE TABLE observations (
+            id          INTEGER PRIMARY KEY,
+            station     TEXT NOT NULL CHECK (length(station) > 0),
+            element     TEXT NOT NULL CHECK (length(element) > 0),
+            -- fixed-width UTC text: bucket edges are compared as text
+            observed_at TEXT NOT NULL CHECK (observed_at GLOB
+                '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]'
+                || ':[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]+00:00'),
+            received_at TEXT NOT NULL,
+            -- numbers in value, so SQL can aggregate them; strings and
+            -- booleans as JSON in value_json; both NULL for no value
+            value       REAL,
+            value_json  TEXT CHECK (value_json IS NULL OR json_valid(value_json)),
+            unit        TEXT,
+            quality     TEXT NOT NULL CHECK (quality IN ('good', 'out_of_range',
+                'spike', 'late', 'invalid_marker', 'estimated', 'stale')),
+            source      TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(source)),
+            -- digest of (station, element, observed_at, value): M3
+            dedup_key   BLOB NOT NULL UNIQUE CHECK (length(dedup_key) = 16),
+            CHECK (value IS NULL OR value_json IS NULL)
+        );
+        -- covers latest-per-element, ranges and their buckets without
+        -- touching the table
+        CREATE INDEX observations_series
+            ON observations (station, element, observed_at, value, quality);
+        CREATE TABLE dead_letters (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            received_at TEXT NOT NULL,
+            topic       TEXT NOT NULL CHECK (length(topic) <= 512),
+            reason      TEXT NOT NULL CHECK (length(reason) > 0),
+            message     TEXT NOT NULL CHECK (length(message) <= 500),
+            raw         BLOB NOT NULL CHECK (length(raw) <= 4096),
+            size        INTEGER NOT NULL CHECK (size >= length(raw))
+        );
+        CREATE INDEX dead_letters_received ON dead_letters (received_at);
+        CREATE INDEX dead_letters_reason ON dead_letters (reason);
+        """,
+    ),
 )
 """Ordered schema migrations; append new ones, never edit applied ones."""
 

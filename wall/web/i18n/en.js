@@ -80,5 +80,8 @@ export default {
   "error.store_refused": "the database refused the change", "error.token_not_found": "no such token", "error.token_already_revoked": "the token is already revoked",
   "error.invalid_token_request": "invalid token request", "error.docs_assets_missing": "API docs are not installed (run the set-up)",
   "error.body_too_large": "request body too large", "error.body_timeout": "request body arrived too slowly", "error.header_timeout": "request headers arrived too slowly",
+  "error.range_invalid": "the time range must end after it starts", "error.bucket_invalid": "invalid bucket width",
+  "error.max_points_invalid": "invalid number of points", "error.limit_invalid": "limit out of range",
 };
+
 

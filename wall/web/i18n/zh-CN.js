@@ -80,5 +80,8 @@ export default {
   "error.store_refused": "数据库拒绝了此修改", "error.token_not_found": "令牌不存在", "error.token_already_revoked": "令牌已被吊销",
   "error.invalid_token_request": "令牌请求无效", "error.docs_assets_missing": "未安装接口文档（请运行安装脚本）",
   "error.body_too_large": "请求体过大", "error.body_timeout": "请求体传输过慢", "error.header_timeout": "请求头传输过慢",
+  "error.range_invalid": "时间范围的结束必须晚于开始", "error.bucket_invalid": "分桶宽度无效",
+  "error.max_points_invalid": "点数无效", "error.limit_invalid": "数量超出范围",
 };
+
 
