@@ -6,9 +6,20 @@ Pure: no I/O, no asyncio, no clock reads; every time is an argument.
 :mod:`~wall.sensors.core.levels`, :mod:`~wall.sensors.core.rainfall` and
 :mod:`~wall.sensors.core.drought` the gradings (R7, R8), and
 :mod:`~wall.sensors.core.rules` the rule state machine (R1-R6, R9, R11)
-whose decisions the service carries out with :mod:`wall.alarms.core`.
+whose decisions the service carries out with :mod:`wall.alarms.core`, and
+:mod:`~wall.sensors.core.activity` station inactivity and outages (M12, M13).
 """
 
+from wall.sensors.core.activity import (
+    DEFAULT_INACTIVITY_FACTOR,
+    OFFLINE_ALARM_TYPE,
+    OFFLINE_SEVERITY,
+    ActivityAction,
+    ActivityBoard,
+    ActivityDecision,
+    IngestionGap,
+    StationActivity,
+)
 from wall.sensors.core.conditions import Condition, MissingAttribute, Op, overlaps
 from wall.sensors.core.decisions import STATION_ORIGINATOR_KIND, Action, RuleDecision
 from wall.sensors.core.drought import DroughtGrade, DroughtReading, soil_drought
@@ -47,16 +58,23 @@ from wall.sensors.core.stations import Station, StationKind, Thresholds
 from wall.sensors.core.triggers import Trigger, TriggerKind, TriggerState
 
 __all__ = [
+    "DEFAULT_INACTIVITY_FACTOR",
     "DEFAULT_LATE_AFTER_S",
     "DEFAULT_TIMEZONE",
+    "OFFLINE_ALARM_TYPE",
+    "OFFLINE_SEVERITY",
     "STATION_ORIGINATOR_KIND",
     "Action",
+    "ActivityAction",
+    "ActivityBoard",
+    "ActivityDecision",
     "BoundRule",
     "Condition",
     "DroughtGrade",
     "DroughtReading",
     "Evaluation",
     "Grade",
+    "IngestionGap",
     "Limits",
     "MissingAttribute",
     "Op",
@@ -74,6 +92,7 @@ __all__ = [
     "SpikeState",
     "StageReading",
     "Station",
+    "StationActivity",
     "StationKind",
     "Thresholds",
     "Trigger",
