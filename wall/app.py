@@ -17,6 +17,7 @@ from wall.api import (
     detections,
     layouts,
     panels,
+    stations,
     system,
     tokens,
     walls,
@@ -31,7 +32,10 @@ from wall.runtime import Runtime, Seams
 WEB_DIR = Path(__file__).parent / "web"
 
 
-ROUTERS = (system, cameras, walls, panels, layouts, audit, alarms, detections, tokens)
+ROUTERS = (
+    *(system, cameras, walls, panels, layouts, audit, alarms, detections, tokens),
+    stations,
+)
 """One router per capability, included in this order."""
 
 

@@ -1,7 +1,7 @@
 """The runtime: the composition root. Every capability, started and stopped in order.
 
 Start-up order is store → token usage → event bus → cameras → live relay →
-walls → panel outputs → token watch → alarms → broker → conditions →
+walls → panel outputs → token watch → sensor ingest → alarms → broker → conditions →
 detection; shutdown is the reverse, bounded (house style HS6/HS7). Each
 capability registers its component with the
 :class:`~wall.platform.components.ComponentRegistry` in one way, with its
@@ -52,6 +52,9 @@ from wall.platform.store.sqlite import SqliteStore
 from wall.platform.throttle import FailureThrottle
 from wall.platform.token_service import TokenService
 from wall.platform.token_usage import TokenUsage
+from wall.sensors.dead_letter_store import SqliteDeadLetters
+from wall.sensors.ingest import IngestService, ingest_metrics
+from wall.sensors.observation_store import SqliteObservations
 from wall.walls.cameras import FleetCameras
 from wall.walls.panels.outputs import PanelOutputs
 from wall.walls.service import WallService
@@ -148,6 +151,12 @@ class Runtime:
         return self._part("mqtt", MqttPublisher)
 
     @property
+    def ingest(self) -> IngestService | None:
+        """The MQTT sensor ingest (after start); ``None`` when not configured."""
+        part = self._parts.get("ingest")
+        return part if isinstance(part, IngestService) else None
+
+    @property
     def conditions(self) -> ConditionsService:
         """The arming conditions (after start)."""
         return self._part("conditions", ConditionsService)
@@ -169,6 +178,7 @@ class Runtime:
         await self._start_platform()
         await self._start_video()
         await self._start_token_watch()
+        await self._start_sensor_ingest()
         await self._start_alarms_and_detection()
         log.info("runtime started: %d camera(s)", len(self.settings.cameras))
 
@@ -243,6 +253,21 @@ class Runtime:
         self._parts["tokens"] = TokenService(
             store.tokens, auth, walls=walls, on_revoked=watch.end
         )
+
+    async def _start_sensor_ingest(self) -> None:
+        settings, store = self.settings.sensor_ingest, self.store
+        if settings is None:
+            return
+        stations = [s.station() for s in self.settings.stations]
+        ingest = await self.registry.start(
+            "sensor_ingest",
+            IngestService(
+                settings, stations, SqliteObservations(store), SqliteDeadLetters(store)
+            ),
+            health=lambda: [ingest.health()],
+            metrics=lambda: ingest_metrics(ingest),
+        )
+        self._parts["ingest"] = ingest
 
     async def _start_alarms_and_detection(self) -> None:
         settings, store = self.settings, self.store

@@ -19,6 +19,7 @@ from wall.detection.settings import DetectionSettings
 from wall.live.settings import WebRtcSettings
 from wall.platform.auth import AuthSettings
 from wall.platform.wire import WireModel
+from wall.sensors.ingest_settings import IngestSettings
 from wall.sensors.settings import RuleSettings, StationSettings
 from wall.walls.settings import WallSettings
 
@@ -133,6 +134,9 @@ class Settings(WireModel):
     )
     sensor_rules: tuple[RuleSettings, ...] = Field(
         (), description="Threshold alarm rules on station elements (issue 11)."
+    )
+    sensor_ingest: IngestSettings | None = Field(
+        None, description="MQTT ingestion of station data; off by default."
     )
 
     @model_validator(mode="after")

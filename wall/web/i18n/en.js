@@ -82,6 +82,7 @@ export default {
   "error.body_too_large": "request body too large", "error.body_timeout": "request body arrived too slowly", "error.header_timeout": "request headers arrived too slowly",
   "error.range_invalid": "the time range must end after it starts", "error.bucket_invalid": "invalid bucket width",
   "error.max_points_invalid": "invalid number of points", "error.limit_invalid": "limit out of range",
+  "error.station_not_found": "no such station",
 };
 
 

@@ -82,6 +82,7 @@ export default {
   "error.body_too_large": "请求体过大", "error.body_timeout": "请求体传输过慢", "error.header_timeout": "请求头传输过慢",
   "error.range_invalid": "时间范围的结束必须晚于开始", "error.bucket_invalid": "分桶宽度无效",
   "error.max_points_invalid": "点数无效", "error.limit_invalid": "数量超出范围",
+  "error.station_not_found": "测站不存在",
 };
 
 
